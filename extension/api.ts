@@ -1,0 +1,18 @@
+/** What `activate` returns: a small surface for other extensions and for Labbook's own integration tests. */
+import type * as vscode from 'vscode';
+import type { ServerInfo } from '../server/protocol/requests';
+import type { ServerState } from './client/serverClient';
+import type { RunsTreeProvider } from './views/runsTree';
+import type { CompareViewProvider } from './views/compareView';
+
+export interface LabbookApi {
+  readonly server: {
+    readonly state: ServerState;
+    readonly onDidChangeState: vscode.Event<ServerState>;
+    readonly pid: number | undefined;
+    readonly lastError: string | undefined;
+    info(): Promise<ServerInfo>;
+  };
+  readonly runsTree: RunsTreeProvider;
+  readonly compareView: CompareViewProvider;
+}

@@ -1,0 +1,15 @@
+/** Every command id, once. package.json's contributes.commands must list exactly these. */
+export const CommandIds = {
+  showRuns: 'labbook.showRuns',
+  refresh: 'labbook.refresh',
+  showLog: 'labbook.showLog',
+  restartServer: 'labbook.restartServer',
+} as const;
+
+export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];
+
+export const ViewIds = {
+  runs: 'labbook.views.runs',
+  compare: 'labbook.views.compare',
+  container: 'labbook',
+} as const;

@@ -1,0 +1,80 @@
+/**
+ * Activation is wiring only: create the log, the server client, the views and the commands,
+ * then start the server without waiting for it. No SQLite, no TensorFlow.js on this side.
+ */
+import * as vscode from 'vscode';
+import { RunsChangedNotification, ServerInfoRequest } from '../server/protocol/requests';
+import type { LabbookApi } from './api';
+import { ServerClient } from './client/serverClient';
+import { coreCommands } from './commands/core';
+import { ViewIds } from './commands/ids';
+import { registerCommands } from './commands/table';
+import { DisposableStore } from './util/dispose';
+import { Log } from './util/log';
+import { CompareViewProvider } from './views/compareView';
+import { RunsTreeProvider } from './views/runsTree';
+
+let owned: DisposableStore | undefined;
+let serverClient: ServerClient | undefined;
+
+export function activate(context: vscode.ExtensionContext): LabbookApi {
+  const t0 = Date.now();
+  const disposables = new DisposableStore();
+  owned = disposables;
+  const log = disposables.add(new Log());
+  const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
+  const client = new ServerClient(context.extensionPath, folder?.uri.fsPath ?? null, log);
+  serverClient = client;
+
+  const runsTree = disposables.add(new RunsTreeProvider(client, log));
+  const runsView = disposables.add(vscode.window.createTreeView(ViewIds.runs, { treeDataProvider: runsTree, showCollapseAll: true }));
+  runsTree.view = runsView;
+  const compareView = disposables.add(new CompareViewProvider(context.extensionUri, log));
+  disposables.add(vscode.window.registerWebviewViewProvider(ViewIds.compare, compareView));
+
+  for (const d of registerCommands(coreCommands({ client, runsTree, log }), log)) disposables.add(d);
+  disposables.add(vscode.commands.registerCommand('labbook.runs.showMore', () => runsTree.showMore()));
+
+  client.onNotification(RunsChangedNotification, () => runsTree.refresh());
+  disposables.add(client.onDidChangeState(() => runsTree.refresh()));
+  disposables.add(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('labbook.server.runtime')) {
+        void vscode.window.showInformationMessage('Labbook: the server runtime changed.', 'Restart Server').then((c) => {
+          if (c) void vscode.commands.executeCommand('labbook.restartServer');
+        });
+      }
+    }),
+  );
+
+  void client.start();
+  log.info(`Labbook activated in ${Date.now() - t0} ms${folder ? ` for ${folder.uri.fsPath}` : ' (no folder open)'}`);
+
+  return {
+    server: {
+      get state() {
+        return client.state;
+      },
+      onDidChangeState: client.onDidChangeState,
+      get pid() {
+        return client.pid;
+      },
+      get lastError() {
+        return client.lastError;
+      },
+      info: () => client.request(ServerInfoRequest),
+    },
+    runsTree,
+    compareView,
+  };
+}
+
+export async function deactivate(): Promise<void> {
+  const client = serverClient;
+  serverClient = undefined;
+  // Stop the server first (it closes the store cleanly), then everything else.
+  await client?.stop();
+  client?.dispose();
+  owned?.dispose();
+  owned = undefined;
+}

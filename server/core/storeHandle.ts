@@ -1,0 +1,77 @@
+/**
+ * The server's view of one workspace's store: opened lazily (Labbook never creates
+ * `.labbook/` just because a folder was opened), reopened when it appears, and watched for
+ * commits by other processes (a `labbook run` in a terminal) so views refresh on their own.
+ */
+import * as fs from 'fs';
+import { LabbookError, describeError } from './errors';
+import { Store, storePaths } from '../store/db';
+import type { StoreInfo } from '../protocol/dto';
+
+export type StoreChange = 'external-write' | 'store-created';
+
+export class StoreHandle {
+  private store: Store | null = null;
+  private lastVersion = -1;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(readonly workspace: string | null) {}
+
+  /** The open store, or null when the workspace has none yet. Throws a refusal (not ours, newer). */
+  get(): Store | null {
+    if (!this.workspace) return null;
+    if (this.store?.isOpen) return this.store;
+    this.store = Store.open(this.workspace, { create: false });
+    if (this.store) this.lastVersion = this.store.dataVersion();
+    return this.store;
+  }
+
+  info(): StoreInfo {
+    const paths = this.workspace ? storePaths(this.workspace) : null;
+    const empty: StoreInfo = {
+      workspace: paths?.workspace ?? '',
+      storePath: paths?.db ?? '',
+      exists: false,
+      schemaVersion: null,
+      runCount: 0,
+      sizeBytes: 0,
+      problem: paths ? null : 'No folder is open.',
+    };
+    try {
+      const store = this.get();
+      return store ? store.info() : empty;
+    } catch (e) {
+      return { ...empty, exists: !!paths && fs.existsSync(paths.db), problem: describeError(e) };
+    }
+  }
+
+  /** Polls for commits by other processes; calls back when something changed. */
+  watch(intervalMs: number, onChange: (why: StoreChange) => void, onError: (e: unknown) => void): void {
+    this.unwatch();
+    this.timer = setInterval(() => {
+      try {
+        const wasOpen = !!this.store?.isOpen;
+        const store = this.get();
+        if (!store) return;
+        const v = store.dataVersion();
+        if (!wasOpen) onChange('store-created');
+        else if (v !== this.lastVersion) onChange('external-write');
+        this.lastVersion = v;
+      } catch (e) {
+        if (!(e instanceof LabbookError)) onError(e);
+      }
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  unwatch(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  close(): void {
+    this.unwatch();
+    this.store?.close();
+    this.store = null;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Data shapes shared by the server, the extension, the CLI's --json output and webviews.
+ * Plain JSON only: no classes, no Dates (timestamps are ISO-8601 strings).
+ */
+
+export const RUN_KINDS = ['script', 'notebook', 'training', 'pipeline', 'step', 'session'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+export const RUN_STATUSES = ['running', 'finished', 'failed', 'crashed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const PARAM_SOURCES = ['cli', 'config', 'notebook-parameters', 'injected', 'logged', 'override'] as const;
+export type ParamSource = (typeof PARAM_SOURCES)[number];
+
+export const RUN_SORT_KEYS = ['started', 'name', 'status', 'duration'] as const;
+export type RunSortKey = (typeof RUN_SORT_KEYS)[number];
+export type SortOrder = 'asc' | 'desc';
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  kind: RunKind;
+  status: RunStatus;
+  experiment: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  /** Wall-clock seconds; for a running run, up to now. */
+  durationS: number;
+  exitCode: number | null;
+  parentId: string | null;
+  command: string | null;
+}
+
+export interface ParamDto {
+  key: string;
+  value: string;
+  source: ParamSource;
+}
+
+export interface MetricSummary {
+  key: string;
+  last: number | null;
+  lastStep: number;
+  min: number | null;
+  max: number | null;
+  count: number;
+}
+
+export interface MetricSeries {
+  key: string;
+  steps: number[];
+  values: (number | null)[];
+  /** Milliseconds since the epoch. */
+  wallTimes: number[];
+}
+
+export interface InputDto {
+  path: string;
+  size: number;
+  mtime: string;
+  sha256: string;
+  declared: boolean;
+}
+
+export interface EnvironmentDto {
+  python: string | null;
+  pythonVersion: string | null;
+  packagesBlob: string | null;
+  os: string | null;
+  cpu: string | null;
+  memoryBytes: number | null;
+  gpu: string | null;
+  gitCommit: string | null;
+  gitBranch: string | null;
+  gitDirty: boolean | null;
+  gitDiffBlob: string | null;
+  labbookVersion: string | null;
+  extra: Record<string, unknown>;
+}
+
+export interface CodeDto {
+  path: string;
+  kind: 'script' | 'module' | 'notebook' | 'diff' | 'config';
+  blob: string;
+}
+
+export interface ArtifactDto {
+  path: string;
+  blob: string | null;
+  size: number | null;
+  kind: string;
+}
+
+export interface RunDetail extends RunSummary {
+  cwd: string | null;
+  host: string | null;
+  pid: number | null;
+  note: string | null;
+  params: ParamDto[];
+  metrics: MetricSummary[];
+  inputs: InputDto[];
+  environment: EnvironmentDto | null;
+  code: CodeDto[];
+  artifacts: ArtifactDto[];
+  children: RunSummary[];
+}
+
+export interface RunPage {
+  runs: RunSummary[];
+  total: number;
+  offset: number;
+}
+
+export interface StoreInfo {
+  workspace: string;
+  storePath: string;
+  exists: boolean;
+  schemaVersion: number | null;
+  runCount: number;
+  sizeBytes: number;
+  /** Why the store cannot be used, when it exists but is refused. */
+  problem: string | null;
+}
+
+export interface RuntimeInfo {
+  node: string;
+  abi: string;
+  execPath: string;
+  pid: number;
+  serverVersion: string;
+}

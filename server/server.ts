@@ -1,0 +1,87 @@
+/**
+ * The Labbook background server: a vscode-languageserver process, the only writer of the
+ * store on behalf of VS Code. Started by the extension over stdio; never prints to stdout
+ * (that is the protocol channel), logs through connection.console.
+ */
+import { ResponseError, createConnection, ProposedFeatures, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import * as path from 'path';
+import { LabbookError, describeError } from './core/errors';
+import { StoreHandle } from './core/storeHandle';
+import { getRun, listRuns } from './handlers/runs';
+import {
+  GetRunRequest,
+  type LabbookErrorData,
+  type LabbookInitializationOptions,
+  ListRunsRequest,
+  RunsChangedNotification,
+  ServerInfoRequest,
+} from './protocol/requests';
+import { LABBOOK_VERSION } from './version';
+
+/** JSON-RPC's range for implementation-defined server errors. */
+const LABBOOK_ERROR = -32001;
+
+const connection = createConnection(ProposedFeatures.all);
+const log = connection.console;
+// Anything a library prints must not corrupt the protocol stream on stdout.
+console.log = (...a: unknown[]) => log.log(a.map(String).join(' '));
+console.info = console.log;
+console.warn = (...a: unknown[]) => log.warn(a.map(String).join(' '));
+console.error = (...a: unknown[]) => log.error(a.map(String).join(' '));
+
+let handle = new StoreHandle(null);
+
+function guarded<P, R>(fn: (p: P) => R): (p: P) => R | ResponseError<LabbookErrorData> {
+  return (p: P) => {
+    try {
+      return fn(p);
+    } catch (e) {
+      if (e instanceof LabbookError) return new ResponseError<LabbookErrorData>(LABBOOK_ERROR, e.message, { code: e.code });
+      log.error(`${describeError(e)}\n${(e as Error)?.stack ?? ''}`);
+      return new ResponseError<LabbookErrorData>(LABBOOK_ERROR, `Internal error: ${describeError(e)} (details in the Labbook log)`, { code: 'INTERNAL' });
+    }
+  };
+}
+
+connection.onInitialize((params) => {
+  const options = (params.initializationOptions ?? {}) as LabbookInitializationOptions;
+  const workspace = options.workspace ? path.resolve(options.workspace) : null;
+  handle = new StoreHandle(workspace);
+  log.info(`Labbook server ${LABBOOK_VERSION} on Node ${process.version} (ABI ${process.versions.modules}, ${process.execPath}), pid ${process.pid}`);
+  log.info(workspace ? `workspace ${workspace}` : 'no workspace folder open: nothing to track');
+  try {
+    const store = handle.get();
+    if (store) {
+      const crashed = store.recoverCrashedRuns();
+      if (crashed.length) log.warn(`marked ${crashed.length} run(s) whose process is gone as crashed: ${crashed.join(', ')}`);
+    }
+  } catch (e) {
+    // The store stays unusable until fixed; every request answers with the same clear reason.
+    log.error(describeError(e));
+  }
+  handle.watch(options.watchIntervalMs ?? 1000, (reason) => {
+    void connection.sendNotification(RunsChangedNotification, { reason });
+  }, (e) => log.error(`watching the store: ${describeError(e)}`));
+  return {
+    capabilities: { textDocumentSync: TextDocumentSyncKind.None },
+    serverInfo: { name: 'labbook', version: LABBOOK_VERSION },
+  };
+});
+
+connection.onRequest(ServerInfoRequest, guarded(() => ({
+  store: handle.info(),
+  runtime: {
+    node: process.version,
+    abi: process.versions.modules,
+    execPath: process.execPath,
+    pid: process.pid,
+    serverVersion: LABBOOK_VERSION,
+  },
+})));
+connection.onRequest(ListRunsRequest, guarded((p) => listRuns(handle, p ?? {})));
+connection.onRequest(GetRunRequest, guarded((p) => getRun(handle, p)));
+
+connection.onShutdown(() => handle.close());
+process.on('exit', () => handle.close());
+
+connection.listen();

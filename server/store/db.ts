@@ -1,0 +1,632 @@
+/**
+ * The Labbook store: the one module that owns SQL. A workspace's store is
+ * `.labbook/labbook.db` (SQLite in WAL mode) plus content-addressed files in `.labbook/blobs/`.
+ *
+ * Two processes may write at once (the server and a CLI run): every write is a short
+ * `BEGIN IMMEDIATE` transaction, SQLite's busy timeout makes a second writer wait instead of
+ * failing, and a longer wait than that surfaces as one clear STORE_BUSY error, never as
+ * "database is locked".
+ */
+import Database from 'better-sqlite3';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LabbookError, errnoCode } from '../core/errors';
+import type {
+  ArtifactDto,
+  CodeDto,
+  EnvironmentDto,
+  InputDto,
+  MetricSeries,
+  MetricSummary,
+  ParamDto,
+  ParamSource,
+  RunDetail,
+  RunKind,
+  RunPage,
+  RunSortKey,
+  RunStatus,
+  RunSummary,
+  SortOrder,
+  StoreInfo,
+} from '../protocol/dto';
+import { LABBOOK_APPLICATION_ID, inspectStoreFile, notAStore } from './header';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
+import { nativeBindingPath } from './native';
+
+export const STORE_DIR = '.labbook';
+export const STORE_FILE = 'labbook.db';
+const BUSY_TIMEOUT_MS = 10_000;
+
+export interface StorePaths {
+  workspace: string;
+  dir: string;
+  db: string;
+  blobs: string;
+}
+
+export function storePaths(workspace: string): StorePaths {
+  const ws = path.resolve(workspace);
+  const dir = path.join(ws, STORE_DIR);
+  return { workspace: ws, dir, db: path.join(dir, STORE_FILE), blobs: path.join(dir, 'blobs') };
+}
+
+export interface OpenOptions {
+  /** Create the store (and `.labbook/`) when missing. Reading commands pass false. */
+  create?: boolean;
+}
+
+export interface NewRun {
+  name: string;
+  kind: RunKind;
+  experiment?: string;
+  command?: string;
+  cwd?: string;
+  parentId?: string;
+  /** Process that owns the run: when it is gone and the run still says running, it crashed. */
+  pid?: number;
+  startedAt?: number;
+}
+
+export interface MetricPoint {
+  key: string;
+  value: number;
+  step: number;
+  /** Milliseconds since the epoch. */
+  wallTime: number;
+}
+
+export interface ListRunsOptions {
+  offset?: number;
+  limit?: number;
+  sort?: RunSortKey;
+  order?: SortOrder;
+  status?: RunStatus;
+  topLevel?: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+const SORT_SQL: Record<RunSortKey, string> = {
+  started: 'r.started_at',
+  name: 'r.name COLLATE NOCASE',
+  status: 'r.status',
+  duration: '(COALESCE(r.ended_at, @now) - r.started_at)',
+};
+
+const RUN_COLUMNS = `r.rid, r.id, r.name, r.kind, r.status, r.started_at, r.ended_at, r.exit_code,
+  r.command, e.name AS experiment, p.id AS parent_id`;
+const RUN_FROM = `runs r LEFT JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs p ON p.rid = r.parent_rid`;
+
+export class Store {
+  readonly paths: StorePaths;
+  private readonly db: Database.Database;
+  private readonly insertMetric: Database.Statement;
+  private readonly insertMetricBatch: (rid: number, points: readonly MetricPoint[]) => void;
+
+  private constructor(paths: StorePaths, db: Database.Database) {
+    this.paths = paths;
+    this.db = db;
+    this.insertMetric = db.prepare('INSERT OR REPLACE INTO metrics (rid, key, step, value, wall_time) VALUES (?, ?, ?, ?, ?)');
+    const insert = this.insertMetric;
+    const tx = db.transaction((rid: number, points: readonly MetricPoint[]) => {
+      for (const p of points) insert.run(rid, p.key, p.step, Number.isNaN(p.value) ? null : p.value, p.wallTime);
+    });
+    this.insertMetricBatch = (rid, points) => tx.immediate(rid, points);
+  }
+
+  /**
+   * Opens the store of a workspace. Returns null when there is none and `create` is false.
+   * Refuses (without writing) a file that is not a Labbook store or is from a newer Labbook.
+   */
+  static open(workspace: string, options: OpenOptions = {}): Store | null {
+    const paths = storePaths(workspace);
+    const verdict = inspectStoreFile(paths.db);
+    if (verdict.kind === 'missing') {
+      if (!options.create) return null;
+      ensureWritableDir(paths.dir);
+      writeIfMissing(path.join(paths.dir, '.gitignore'), '# Labbook store: runs, metrics and blobs of this workspace\n*\n');
+    }
+    if (verdict.kind === 'labbook' && verdict.userVersion > SCHEMA_VERSION) throw newerSchema(paths.db, verdict.userVersion);
+    if (verdict.kind === 'sqlite-unmarked') assertNoForeignTables(paths.db);
+
+    let db: Database.Database;
+    try {
+      db = new Database(paths.db, { timeout: BUSY_TIMEOUT_MS, nativeBinding: nativeBindingPath() });
+    } catch (e) {
+      throw translateOpenError(e, paths);
+    }
+    try {
+      db.pragma('foreign_keys = ON');
+      initialize(db, paths.db);
+      db.pragma('synchronous = NORMAL');
+      return new Store(paths, db);
+    } catch (e) {
+      db.close();
+      throw translateOpenError(e, paths);
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
+  /** Changes whenever another connection commits; cheap to poll. */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  info(): StoreInfo {
+    const runCount = (this.db.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
+    let sizeBytes = 0;
+    for (const f of [this.paths.db, `${this.paths.db}-wal`]) {
+      try {
+        sizeBytes += fs.statSync(f).size;
+      } catch {
+        // a missing -wal file just means nothing is pending
+      }
+    }
+    return {
+      workspace: this.paths.workspace,
+      storePath: this.paths.db,
+      exists: true,
+      schemaVersion: this.db.pragma('user_version', { simple: true }) as number,
+      runCount,
+      sizeBytes,
+      problem: null,
+    };
+  }
+
+  // ---- runs -------------------------------------------------------------------------------
+
+  createRun(run: NewRun): RunSummary {
+    return this.write(() => {
+      const experimentId = run.experiment ? this.experimentId(run.experiment) : null;
+      const parentRid = run.parentId ? this.resolveRid(run.parentId) : null;
+      const startedAt = run.startedAt ?? Date.now();
+      for (let attempt = 0; ; attempt++) {
+        const id = crypto.randomBytes(4).toString('hex');
+        try {
+          this.db
+            .prepare(
+              `INSERT INTO runs (id, experiment_id, name, kind, status, started_at, command, cwd, parent_rid, pid, host)
+               VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(id, experimentId, run.name, run.kind, startedAt, run.command ?? null, run.cwd ?? null, parentRid, run.pid ?? null, os.hostname());
+          return this.summaryByRid(this.resolveRid(id));
+        } catch (e) {
+          if (attempt < 5 && String((e as Error).message).includes('UNIQUE constraint failed: runs.id')) continue;
+          throw e;
+        }
+      }
+    });
+  }
+
+  /** Ends a run: finished (exit code 0 or none), failed (non-zero) or crashed. */
+  endRun(id: string, status: Exclude<RunStatus, 'running'>, exitCode: number | null = null, endedAt = Date.now()): void {
+    this.write(() => {
+      this.db.prepare('UPDATE runs SET status = ?, exit_code = ?, ended_at = ? WHERE rid = ?').run(status, exitCode, endedAt, this.resolveRid(id));
+    });
+  }
+
+  /**
+   * Marks as crashed the runs on this host that still say running but whose owning process is
+   * gone (killed, or the machine restarted). Returns their ids.
+   */
+  recoverCrashedRuns(isAlive: (pid: number) => boolean = processAlive): string[] {
+    const host = os.hostname();
+    const stale = (this.db.prepare("SELECT rid, id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL").all(host) as Row[])
+      .filter((r) => !isAlive(r.pid as number));
+    if (stale.length === 0) return [];
+    this.write(() => {
+      const mark = this.db.prepare("UPDATE runs SET status = 'crashed', ended_at = ? WHERE rid = ? AND status = 'running'");
+      const now = Date.now();
+      for (const r of stale) mark.run(now, r.rid);
+    });
+    return stale.map((r) => r.id as string);
+  }
+
+  listRuns(options: ListRunsOptions = {}): RunPage {
+    const offset = Math.max(0, Math.floor(options.offset ?? 0));
+    const limit = Math.min(Math.max(1, Math.floor(options.limit ?? 100)), 10_000);
+    const sort = SORT_SQL[options.sort ?? 'started'] ?? SORT_SQL.started;
+    const order = options.order === 'asc' ? 'ASC' : 'DESC';
+    const where: string[] = [];
+    if (options.topLevel !== false) where.push('r.parent_rid IS NULL');
+    if (options.status) where.push('r.status = @status');
+    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const now = Date.now();
+    const bind = { now, status: options.status ?? null, limit, offset };
+    const rows = this.db
+      .prepare(`SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} ${whereSql} ORDER BY ${sort} ${order}, r.rid ${order} LIMIT @limit OFFSET @offset`)
+      .all(pick(bind, ['now', 'limit', 'offset', ...(options.status ? ['status'] : [])])) as Row[];
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM runs r ${whereSql}`).get(options.status ? { status: options.status } : {}) as { n: number }).n;
+    return { runs: rows.map((r) => toSummary(r, now)), total, offset };
+  }
+
+  getRun(ref: string): RunDetail {
+    const rid = this.resolveRid(ref);
+    const now = Date.now();
+    const row = this.db.prepare(`SELECT ${RUN_COLUMNS}, r.cwd, r.host, r.pid, r.note FROM ${RUN_FROM} WHERE r.rid = ?`).get(rid) as Row;
+    const params = (this.db.prepare('SELECT key, value, source FROM params WHERE rid = ? ORDER BY key').all(rid) as Row[]).map(
+      (p): ParamDto => ({ key: p.key as string, value: p.value as string, source: p.source as ParamSource }),
+    );
+    const children = (this.db.prepare(`SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} WHERE r.parent_rid = ? ORDER BY r.started_at`).all(rid) as Row[]).map(
+      (r) => toSummary(r, now),
+    );
+    return {
+      ...toSummary(row, now),
+      cwd: (row.cwd as string) ?? null,
+      host: (row.host as string) ?? null,
+      pid: (row.pid as number) ?? null,
+      note: (row.note as string) ?? null,
+      params,
+      metrics: this.metricSummaries(rid),
+      inputs: this.inputs(rid),
+      environment: this.environment(rid),
+      code: this.db.prepare('SELECT path, kind, blob FROM code WHERE rid = ? ORDER BY kind, path').all(rid) as CodeDto[],
+      artifacts: this.db.prepare('SELECT path, blob, size, kind FROM artifacts WHERE rid = ? ORDER BY path').all(rid) as ArtifactDto[],
+      children,
+    };
+  }
+
+  /**
+   * Finds a run by exact id, unique id prefix, or name (the newest run of that name wins).
+   */
+  resolveRid(ref: string): number {
+    const exact = this.db.prepare('SELECT rid FROM runs WHERE id = ?').get(ref) as Row | undefined;
+    if (exact) return exact.rid as number;
+    if (/^[0-9a-f]{1,8}$/.test(ref)) {
+      const hits = this.db.prepare("SELECT rid, id FROM runs WHERE id >= ? AND id < ? || 'g' LIMIT 6").all(ref, ref) as Row[];
+      if (hits.length === 1) return hits[0].rid as number;
+      if (hits.length > 1) {
+        throw new LabbookError('AMBIGUOUS_RUN', `Run id prefix '${ref}' matches several runs (${hits.slice(0, 5).map((h) => h.id).join(', ')}…); type more of the id.`);
+      }
+    }
+    const byName = this.db.prepare('SELECT rid FROM runs WHERE name = ? ORDER BY started_at DESC, rid DESC LIMIT 1').get(ref) as Row | undefined;
+    if (byName) return byName.rid as number;
+    throw new LabbookError('RUN_NOT_FOUND', `No run '${ref}' in ${this.paths.db} (give a run id, an id prefix or a run name; 'labbook runs' lists them).`);
+  }
+
+  // ---- params, metrics --------------------------------------------------------------------
+
+  logParams(id: string, params: Record<string, string | number | boolean>, source: ParamSource): void {
+    const rid = this.resolveRid(id);
+    this.write(() => {
+      const put = this.db.prepare('INSERT OR REPLACE INTO params (rid, key, value, source) VALUES (?, ?, ?, ?)');
+      for (const [k, v] of Object.entries(params)) put.run(rid, k, String(v), source);
+    });
+  }
+
+  /** Writes many points in one transaction: the way to log metrics fast. */
+  logMetrics(id: string | number, points: readonly MetricPoint[]): void {
+    if (points.length === 0) return;
+    for (const p of points) validatePoint(p);
+    const rid = typeof id === 'number' ? id : this.resolveRid(id);
+    this.write(() => this.insertMetricBatch(rid, points));
+  }
+
+  /** A buffered writer for one run: points go to the store in batches. */
+  metricWriter(id: string, options: { maxBatch?: number; maxDelayMs?: number } = {}): MetricWriter {
+    return new MetricWriter(this, this.resolveRid(id), options.maxBatch ?? 2000, options.maxDelayMs ?? 250);
+  }
+
+  /** The next free step of a metric (0 for a new one). */
+  nextStep(rid: number, key: string): number {
+    const row = this.db.prepare('SELECT MAX(step) AS s FROM metrics WHERE rid = ? AND key = ?').get(rid, key) as { s: number | null };
+    return row.s === null ? 0 : row.s + 1;
+  }
+
+  metricSeries(id: string, keys?: readonly string[]): MetricSeries[] {
+    const rid = this.resolveRid(id);
+    const rows = this.db.prepare('SELECT key, step, value, wall_time FROM metrics WHERE rid = ? ORDER BY key, step').raw(true).all(rid) as [string, number, number | null, number][];
+    const wanted = keys ? new Set(keys) : null;
+    const out: MetricSeries[] = [];
+    let cur: MetricSeries | undefined;
+    for (const [key, step, value, wall] of rows) {
+      if (wanted && !wanted.has(key)) continue;
+      if (!cur || cur.key !== key) {
+        cur = { key, steps: [], values: [], wallTimes: [] };
+        out.push(cur);
+      }
+      cur.steps.push(step);
+      cur.values.push(value);
+      cur.wallTimes.push(wall);
+    }
+    return out;
+  }
+
+  private metricSummaries(rid: number): MetricSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT m.key, COUNT(*) AS n, MIN(m.value) AS mn, MAX(m.value) AS mx, MAX(m.step) AS last_step,
+                (SELECT value FROM metrics l WHERE l.rid = m.rid AND l.key = m.key ORDER BY l.step DESC LIMIT 1) AS last
+         FROM metrics m WHERE m.rid = ? GROUP BY m.key ORDER BY m.key`,
+      )
+      .all(rid) as Row[];
+    return rows.map((r) => ({
+      key: r.key as string,
+      last: (r.last as number) ?? null,
+      lastStep: r.last_step as number,
+      min: (r.mn as number) ?? null,
+      max: (r.mx as number) ?? null,
+      count: r.n as number,
+    }));
+  }
+
+  // ---- inputs, environment, code, artifacts (filled by tracking) ---------------------------
+
+  private inputs(rid: number): InputDto[] {
+    return (this.db.prepare('SELECT path, size, mtime, sha256, declared FROM inputs WHERE rid = ? ORDER BY path').all(rid) as Row[]).map((r) => ({
+      path: r.path as string,
+      size: r.size as number,
+      mtime: new Date(r.mtime as number).toISOString(),
+      sha256: r.sha256 as string,
+      declared: r.declared === 1,
+    }));
+  }
+
+  private environment(rid: number): EnvironmentDto | null {
+    const r = this.db.prepare('SELECT * FROM environments WHERE rid = ?').get(rid) as Row | undefined;
+    if (!r) return null;
+    return {
+      python: (r.python as string) ?? null,
+      pythonVersion: (r.python_version as string) ?? null,
+      packagesBlob: (r.packages_blob as string) ?? null,
+      os: (r.os as string) ?? null,
+      cpu: (r.cpu as string) ?? null,
+      memoryBytes: (r.memory_bytes as number) ?? null,
+      gpu: (r.gpu as string) ?? null,
+      gitCommit: (r.git_commit as string) ?? null,
+      gitBranch: (r.git_branch as string) ?? null,
+      gitDirty: r.git_dirty === null || r.git_dirty === undefined ? null : r.git_dirty === 1,
+      gitDiffBlob: (r.git_diff_blob as string) ?? null,
+      labbookVersion: (r.labbook_version as string) ?? null,
+      extra: JSON.parse((r.extra as string) || '{}') as Record<string, unknown>,
+    };
+  }
+
+  // ---- blobs ------------------------------------------------------------------------------
+
+  /** Stores bytes content-addressed; the same content is stored once. Returns its SHA-256. */
+  putBlob(data: Buffer | string): string {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const hash = crypto.createHash('sha256').update(buf).digest('hex');
+    const target = this.blobPath(hash);
+    if (!fs.existsSync(target)) {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      // Write beside, then rename: a reader never sees half a blob, a crash leaves only a temp file.
+      const tmp = `${target}.tmp-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+      fs.writeFileSync(tmp, buf);
+      fs.renameSync(tmp, target);
+    }
+    this.write(() => {
+      this.db.prepare('INSERT OR IGNORE INTO blobs (hash, size, created_at) VALUES (?, ?, ?)').run(hash, buf.length, Date.now());
+    });
+    return hash;
+  }
+
+  readBlob(hash: string): Buffer {
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new LabbookError('BAD_ARGUMENT', `'${hash}' is not a blob hash.`);
+    try {
+      return fs.readFileSync(this.blobPath(hash));
+    } catch (e) {
+      throw new LabbookError('BLOB_NOT_FOUND', `Blob ${hash.slice(0, 12)}… is missing from ${this.paths.blobs}.`, { cause: e });
+    }
+  }
+
+  blobPath(hash: string): string {
+    return path.join(this.paths.blobs, hash.slice(0, 2), hash.slice(2));
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+
+  private experimentId(name: string): number {
+    this.db.prepare('INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)').run(name, Date.now());
+    return (this.db.prepare('SELECT id FROM experiments WHERE name = ?').get(name) as { id: number }).id;
+  }
+
+  private summaryByRid(rid: number): RunSummary {
+    return toSummary(this.db.prepare(`SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} WHERE r.rid = ?`).get(rid) as Row, Date.now());
+  }
+
+  /**
+   * Runs a write. Nested calls join the outer transaction; a busy store past SQLite's own
+   * timeout is retried a few times, then reported as STORE_BUSY.
+   */
+  private write<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    const tx = this.db.transaction(fn);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return tx.immediate();
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? '';
+        if (code.startsWith('SQLITE_BUSY') && attempt < 3) continue;
+        throw translateWriteError(e, this.paths);
+      }
+    }
+  }
+}
+
+/** Buffers metric points of one run and writes them in batches (size or age, whichever first). */
+export class MetricWriter {
+  private buffer: MetricPoint[] = [];
+  private readonly next = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly rid: number,
+    private readonly maxBatch: number,
+    private readonly maxDelayMs: number,
+  ) {}
+
+  /** Logs one point; without a step, the metric's next step is used. */
+  log(key: string, value: number, step?: number, wallTime: number = Date.now()): void {
+    const s = step ?? this.next.get(key) ?? this.store.nextStep(this.rid, key);
+    const point = { key, value, step: s, wallTime };
+    validatePoint(point);
+    this.next.set(key, Math.max(s + 1, this.next.get(key) ?? 0));
+    this.buffer.push(point);
+    if (this.buffer.length >= this.maxBatch) this.flush();
+    else if (!this.timer && this.maxDelayMs > 0) {
+      this.timer = setTimeout(() => this.flush(), this.maxDelayMs);
+      this.timer.unref();
+    }
+  }
+
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.buffer.length === 0) return;
+    const batch = this.buffer;
+    this.buffer = [];
+    try {
+      this.store.logMetrics(this.rid, batch);
+    } catch (e) {
+      // Keep the points for the next flush rather than dropping them.
+      this.buffer = batch.concat(this.buffer);
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.flush();
+  }
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+function initialize(db: Database.Database, file: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) throw newerSchema(file, version);
+  if (version < SCHEMA_VERSION) {
+    // The id goes in while the file is still in rollback mode so it lands in the main file's
+    // header at once (in WAL mode it could sit in the -wal file until a checkpoint).
+    const migrate = db.transaction(() => {
+      const current = db.pragma('user_version', { simple: true }) as number; // another process may have migrated meanwhile
+      if (current === 0) db.pragma(`application_id = ${LABBOOK_APPLICATION_ID}`);
+      for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    });
+    migrate.immediate();
+  }
+  if ((db.pragma('journal_mode', { simple: true }) as string).toLowerCase() !== 'wal') db.pragma('journal_mode = WAL');
+}
+
+function assertNoForeignTables(file: string): void {
+  // Read-only so a foreign database is not modified by the look.
+  const db = new Database(file, { readonly: true, fileMustExist: true, nativeBinding: nativeBindingPath() });
+  try {
+    const n = (db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
+    if (n > 0) throw notAStore(file, 'it is a SQLite database with tables that are not Labbook\'s');
+  } catch (e) {
+    if (e instanceof LabbookError) throw e;
+    throw notAStore(file, (e as Error).message);
+  } finally {
+    db.close();
+  }
+}
+
+function newerSchema(file: string, version: number): LabbookError {
+  return new LabbookError(
+    'NEWER_SCHEMA',
+    `${file} was written by a newer Labbook (store schema v${version}; this Labbook reads up to v${SCHEMA_VERSION}). Update Labbook; the store was left untouched.`,
+  );
+}
+
+function ensureWritableDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw notWritable(dir, e);
+  }
+}
+
+function notWritable(p: string, cause: unknown): LabbookError {
+  const code = errnoCode(cause) ?? (cause as { code?: string })?.code ?? 'EACCES';
+  return new LabbookError('NOT_WRITABLE', `Cannot write the Labbook store: ${p} is not writable (${code}). Check the folder's permissions or open a writable workspace.`, { cause });
+}
+
+function translateOpenError(e: unknown, paths: StorePaths): unknown {
+  if (e instanceof LabbookError) return e;
+  const code = (e as { code?: string }).code ?? errnoCode(e) ?? '';
+  if (code === 'SQLITE_NOTADB') return notAStore(paths.db, 'it is not a SQLite database');
+  if (code.startsWith('SQLITE_CORRUPT')) {
+    return new LabbookError('STORE_CORRUPT', `The Labbook store ${paths.db} is damaged (${code}). Keep a copy; 'sqlite3 ${paths.db} .recover' can salvage it.`, { cause: e });
+  }
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
+    return notWritable(paths.dir, e);
+  }
+  return translateWriteError(e, paths);
+}
+
+function translateWriteError(e: unknown, paths: StorePaths): unknown {
+  if (e instanceof LabbookError) return e;
+  const code = (e as { code?: string }).code ?? '';
+  if (code.startsWith('SQLITE_BUSY')) {
+    return new LabbookError('STORE_BUSY', `The Labbook store ${paths.db} stayed busy for over ${BUSY_TIMEOUT_MS / 1000} s: another process holds a long write. Try again.`, { cause: e });
+  }
+  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN') return notWritable(paths.dir, e);
+  if (code === 'SQLITE_FULL') return new LabbookError('NOT_WRITABLE', `The disk holding ${paths.db} is full.`, { cause: e });
+  if (code.startsWith('SQLITE_CORRUPT')) return new LabbookError('STORE_CORRUPT', `The Labbook store ${paths.db} is damaged (${code}).`, { cause: e });
+  return e;
+}
+
+function validatePoint(p: MetricPoint): void {
+  if (typeof p.key !== 'string' || p.key.length === 0) throw new LabbookError('BAD_ARGUMENT', 'A metric needs a non-empty name.');
+  if (typeof p.value !== 'number') throw new LabbookError('BAD_ARGUMENT', `Metric '${p.key}' got a value that is not a number.`);
+  if (!Number.isInteger(p.step) || p.step < 0) throw new LabbookError('BAD_ARGUMENT', `Metric '${p.key}' got step ${p.step}; steps are integers ≥ 0.`);
+}
+
+function toSummary(r: Row, now: number): RunSummary {
+  const started = r.started_at as number;
+  const ended = (r.ended_at as number | null) ?? null;
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    kind: r.kind as RunKind,
+    status: r.status as RunStatus,
+    experiment: (r.experiment as string | null) ?? null,
+    startedAt: new Date(started).toISOString(),
+    endedAt: ended === null ? null : new Date(ended).toISOString(),
+    durationS: Math.max(0, ((ended ?? now) - started) / 1000),
+    exitCode: (r.exit_code as number | null) ?? null,
+    parentId: (r.parent_id as string | null) ?? null,
+    command: (r.command as string | null) ?? null,
+  };
+}
+
+function pick<T extends object>(o: T, keys: string[]): Partial<T> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = (o as Record<string, unknown>)[k];
+  return out as Partial<T>;
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errnoCode(e) === 'EPERM';
+  }
+}
+
+function writeIfMissing(file: string, content: string): void {
+  try {
+    fs.writeFileSync(file, content, { flag: 'wx' });
+  } catch (e) {
+    if (errnoCode(e) !== 'EEXIST') throw notWritable(path.dirname(file), e);
+  }
+}

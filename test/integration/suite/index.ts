@@ -1,0 +1,18 @@
+/**
+ * Entry the VS Code host loads as `extensionTestsPath`: runs the mocha suites inside the real
+ * extension host and resolves or rejects with the result (its exit code reaches the runner).
+ */
+import Mocha from 'mocha';
+import { registerDeactivateSuite, registerExtensionSuite } from './extension.test';
+import { registerFailureSuite } from './failure.test';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  mocha.suite.emit('pre-require', globalThis, 'labbook', mocha);
+  registerExtensionSuite();
+  registerFailureSuite();
+  registerDeactivateSuite();
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
+  });
+}
