@@ -122,8 +122,9 @@ export async function resolveRuntime(opts: {
       return { ...c, version: r.version, abi: r.abi ?? '', notes };
     }
   }
+  const wantMajor = opts.addonAbi ? opts.addonAbi.node.replace(/^v/, '').replace(/\..*/, '') : String(MIN_NODE_MAJOR);
   const fix = opts.setting
-    ? `Fix: point the setting labbook.server.runtime at a Node ${opts.addonAbi?.node.replace(/\..*/, '') ?? '20'} executable, or clear it to let Labbook search.`
-    : `Fix: install Node ${opts.addonAbi?.node.replace(/\..*/, '') ?? '20'} (${built}) on PATH, or set labbook.server.runtime to its path.`;
+    ? `Fix: point the setting labbook.server.runtime at a Node ${wantMajor} executable, or clear it to let Labbook search.`
+    : `Fix: install Node ${wantMajor} on PATH, or set labbook.server.runtime to its path.`;
   throw new RuntimeError(`Labbook's server cannot start: no usable Node runtime (its SQLite addon needs ${built}). ${fix}`, notes);
 }

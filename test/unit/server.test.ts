@@ -1,0 +1,134 @@
+/**
+ * The real server bundle (dist/server.js) spoken to over stdio with JSON-RPC, exactly as
+ * vscode-languageclient does.
+ */
+import * as assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { after, describe, it } from 'node:test';
+import { type MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
+import { GetRunRequest, ListRunsRequest, RunsChangedNotification, ServerInfoRequest, type RunsChangedParams } from '../../server/protocol/requests';
+import { SERVER, seedWorkspace, startWriter, tempWorkspace } from './helpers';
+
+interface Server {
+  proc: ChildProcess;
+  conn: MessageConnection;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+async function startServer(workspace: string | null): Promise<Server> {
+  const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
+  const logs: string[] = [];
+  conn.onNotification('window/logMessage', (p: { message: string }) => {
+    logs.push(p.message);
+  });
+  conn.listen();
+  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { workspace, watchIntervalMs: 50 } });
+  conn.sendNotification('initialized', {});
+  return {
+    proc,
+    conn,
+    logs,
+    async stop() {
+      const exited = new Promise((r) => proc.once('exit', r));
+      await conn.sendRequest('shutdown');
+      conn.sendNotification('exit');
+      await exited;
+      conn.dispose();
+    },
+  };
+}
+
+describe('server over stdio', () => {
+  const servers: Server[] = [];
+  after(async () => {
+    for (const s of servers) if (s.proc.exitCode === null) s.proc.kill();
+  });
+
+  it('answers info, paged and sorted run lists, and run details', async () => {
+    const ws = tempWorkspace();
+    const ids = seedWorkspace(ws, ['--runs', '5']);
+    const s = await startServer(ws);
+    servers.push(s);
+    const info = await s.conn.sendRequest(ServerInfoRequest);
+    assert.equal(info.store.runCount, 5);
+    assert.equal(info.runtime.abi, process.versions.modules);
+    assert.ok(s.logs.some((l) => l.includes(`Node ${process.version} (ABI ${process.versions.modules}`)), 'logs its runtime');
+    const page = await s.conn.sendRequest(ListRunsRequest, { offset: 1, limit: 2 });
+    assert.deepEqual(page.runs.map((r) => r.id), [ids[3], ids[2]]);
+    assert.equal(page.total, 5);
+    const byName = await s.conn.sendRequest(ListRunsRequest, { sort: 'name', order: 'asc', limit: 1 });
+    assert.equal(byName.runs[0].name, 'train-lr0.003');
+    const detail = await s.conn.sendRequest(GetRunRequest, { id: ids[0].slice(0, 4) });
+    assert.equal(detail.id, ids[0]);
+    assert.equal(detail.params.length, 3);
+    await assert.rejects(s.conn.sendRequest(GetRunRequest, { id: 'missing' }), (e: unknown) => {
+      assert.ok(e instanceof ResponseError);
+      assert.equal((e.data as { code: string }).code, 'RUN_NOT_FOUND');
+      assert.match(e.message, /No run 'missing'/);
+      return true;
+    });
+    await s.stop();
+    assert.equal(s.proc.exitCode, 0);
+  });
+
+  it('tells the client when another process writes, and when a store appears', async () => {
+    const ws = tempWorkspace();
+    const s = await startServer(ws);
+    servers.push(s);
+    assert.deepEqual(await s.conn.sendRequest(ListRunsRequest, {}), { runs: [], total: 0, offset: 0 });
+    assert.equal(fs.existsSync(path.join(ws, '.labbook')), false, 'opening a folder creates nothing');
+    const reasons: string[] = [];
+    const next = (want: string) =>
+      new Promise<void>((resolve) => {
+        const d = s.conn.onNotification(RunsChangedNotification, (p: RunsChangedParams) => {
+          reasons.push(p.reason);
+          if (p.reason === want) {
+            d.dispose();
+            resolve();
+          }
+        });
+      });
+    const created = next('store-created');
+    seedWorkspace(ws, ['--runs', '1']);
+    await created;
+    const written = next('external-write');
+    seedWorkspace(ws, ['--runs', '1', '--name', 'second']);
+    await written;
+    assert.equal((await s.conn.sendRequest(ListRunsRequest, {})).total, 2);
+    await s.stop();
+  });
+
+  it('marks runs of a killed process as crashed when it starts', async () => {
+    const ws = tempWorkspace();
+    const w = startWriter([ws, 'killed-mid-run', 'loss', '0', '100', '--forever']);
+    await w.until((out) => /committed 500/.test(out));
+    w.child.kill('SIGKILL');
+    await w.exited;
+    const s = await startServer(ws);
+    servers.push(s);
+    const [run] = (await s.conn.sendRequest(ListRunsRequest, {})).runs;
+    assert.equal(run.status, 'crashed');
+    assert.ok(s.logs.some((l) => l.includes('as crashed')));
+    const detail = await s.conn.sendRequest(GetRunRequest, { id: run.id });
+    assert.ok(detail.metrics[0].count >= 500);
+    await s.stop();
+  });
+
+  it('a refused store: info says why, requests fail with the same clear reason', async () => {
+    const ws = tempWorkspace();
+    fs.mkdirSync(path.join(ws, '.labbook'));
+    fs.writeFileSync(path.join(ws, '.labbook', 'labbook.db'), 'hello');
+    const s = await startServer(ws);
+    servers.push(s);
+    const info = await s.conn.sendRequest(ServerInfoRequest);
+    assert.equal(info.store.exists, true);
+    assert.match(info.store.problem ?? '', /not a Labbook store/);
+    await assert.rejects(s.conn.sendRequest(ListRunsRequest, {}), /not a Labbook store/);
+    assert.equal(fs.readFileSync(path.join(ws, '.labbook', 'labbook.db'), 'utf8'), 'hello');
+    await s.stop();
+  });
+});
