@@ -27,7 +27,7 @@ function render(msg: HostToCompare | undefined): void {
         'p',
         'empty-text',
         msg && msg.storeRunCount === 0
-          ? 'No runs recorded in this workspace yet. Track one with `labbook run -- python train.py`.'
+          ? 'No runs recorded in this workspace yet.'
           : 'Select two or more runs in the Runs view to compare their parameters and metrics here.',
       ),
     );
