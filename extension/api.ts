@@ -6,6 +6,8 @@ import type { RunsTreeProvider } from './views/runsTree';
 import type { CompareViewProvider } from './views/compareView';
 
 export interface LabbookApi {
+  /** Milliseconds `activate` itself took (the server starts after it returns). */
+  readonly activationMs: number;
   readonly server: {
     readonly state: ServerState;
     readonly onDidChangeState: vscode.Event<ServerState>;

@@ -48,9 +48,11 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
   );
 
   void client.start();
-  log.info(`Labbook activated in ${Date.now() - t0} ms${folder ? ` for ${folder.uri.fsPath}` : ' (no folder open)'}`);
+  const activationMs = Date.now() - t0;
+  log.info(`Labbook activated in ${activationMs} ms${folder ? ` for ${folder.uri.fsPath}` : ' (no folder open)'}`);
 
   return {
+    activationMs,
     server: {
       get state() {
         return client.state;

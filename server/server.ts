@@ -81,7 +81,10 @@ connection.onRequest(ServerInfoRequest, guarded(() => ({
 connection.onRequest(ListRunsRequest, guarded((p) => listRuns(handle, p ?? {})));
 connection.onRequest(GetRunRequest, guarded((p) => getRun(handle, p)));
 
-connection.onShutdown(() => handle.close());
+connection.onShutdown(() => {
+  log.info('shutdown: closing the store');
+  handle.close();
+});
 process.on('exit', () => handle.close());
 
 connection.listen();

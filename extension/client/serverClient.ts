@@ -61,14 +61,33 @@ export class ServerClient implements vscode.Disposable {
     return this._state;
   }
 
+  private getState(): ServerState {
+    return this._state;
+  }
+
   /** The server's process id while it runs (for diagnostics and tests). */
   get pid(): number | undefined {
     return serverProcess(this.client)?.pid;
   }
 
+  /** Starts the server unless a client exists already (running, or restarting itself after a crash). */
   start(): Promise<void> {
+    if (this.client) return this.ready().then(() => undefined);
     this.starting ??= this.doStart().finally(() => (this.starting = undefined));
     return this.starting;
+  }
+
+  /** Waits while the server is starting or restarting; true when it runs. Never starts one. */
+  async ready(): Promise<boolean> {
+    if (this._state !== 'starting') return this._state === 'running';
+    await new Promise<void>((resolve) => {
+      const sub = this.onDidChangeState((s) => {
+        if (s === 'starting') return;
+        sub.dispose();
+        resolve();
+      });
+    });
+    return this.getState() === 'running';
   }
 
   async restart(): Promise<void> {
@@ -119,7 +138,7 @@ export class ServerClient implements vscode.Disposable {
   async request<R, E>(type: RequestType0<R, E>): Promise<R>;
   async request<P, R, E>(type: RequestType<P, R, E>, params: P): Promise<R>;
   async request<P, R, E>(type: RequestType<P, R, E> | RequestType0<R, E>, params?: P): Promise<R> {
-    if (this.starting) await this.starting.catch(() => undefined);
+    await this.ready();
     const c = this.client;
     if (!c || this._state !== 'running') throw new ServerNotRunningError(this.lastError ? 'it failed to start' : undefined);
     try {
@@ -159,7 +178,7 @@ export class ServerClient implements vscode.Disposable {
 
       const run: Executable = {
         command: runtime.command,
-        args: [path.join(dist, 'server.js'), '--stdio'],
+        args: [path.join(dist, 'server.js')], // languageclient appends --stdio
         transport: TransportKind.stdio,
         options: { env: { ...process.env, ...runtime.env } },
       };

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { formatDuration, formatNumber } from '../../server/core/format';
 import type { RunSummary, RunStatus } from '../../server/protocol/dto';
 import { GetRunRequest, ListRunsRequest } from '../../server/protocol/requests';
-import type { ServerClient, ServerState } from '../client/serverClient';
+import type { ServerClient } from '../client/serverClient';
 import type { Log } from '../util/log';
 
 const PAGE = 200;
@@ -97,11 +97,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   private async topLevel(): Promise<RunsNode[]> {
-    const state = (): ServerState => this.client.state;
-    if (state() !== 'running') {
-      this.setMessage(state() === 'failed' ? 'The Labbook server is not running — see Labbook: Show Log.' : 'Starting the Labbook server…');
-      if (state() === 'starting') await this.client.start();
-      if (state() !== 'running') return [];
+    if (this.client.state === 'starting') this.setMessage('Starting the Labbook server…');
+    if (!(await this.client.ready())) {
+      this.setMessage('The Labbook server is not running — see Labbook: Show Log.');
+      return [];
     }
     try {
       const page = await this.client.request(ListRunsRequest, { offset: 0, limit: this.limit, sort: 'started', order: 'desc' });

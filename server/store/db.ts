@@ -28,9 +28,9 @@ import type {
   RunSortKey,
   RunStatus,
   RunSummary,
-  SortOrder,
   StoreInfo,
 } from '../protocol/dto';
+import type { ListRunsParams } from '../protocol/requests';
 import { LABBOOK_APPLICATION_ID, inspectStoreFile, notAStore } from './header';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import { nativeBindingPath } from './native';
@@ -77,14 +77,8 @@ export interface MetricPoint {
   wallTime: number;
 }
 
-export interface ListRunsOptions {
-  offset?: number;
-  limit?: number;
-  sort?: RunSortKey;
-  order?: SortOrder;
-  status?: RunStatus;
-  topLevel?: boolean;
-}
+/** Paging, sorting and filtering of run lists: the protocol's parameters, used as they come. */
+export type ListRunsOptions = ListRunsParams;
 
 type Row = Record<string, unknown>;
 
@@ -241,11 +235,12 @@ export class Store {
     if (options.status) where.push('r.status = @status');
     const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const now = Date.now();
+    // Unused named parameters are ignored by better-sqlite3, so one bind object serves both queries.
     const bind = { now, status: options.status ?? null, limit, offset };
     const rows = this.db
       .prepare(`SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} ${whereSql} ORDER BY ${sort} ${order}, r.rid ${order} LIMIT @limit OFFSET @offset`)
-      .all(pick(bind, ['now', 'limit', 'offset', ...(options.status ? ['status'] : [])])) as Row[];
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM runs r ${whereSql}`).get(options.status ? { status: options.status } : {}) as { n: number }).n;
+      .all(bind) as Row[];
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM runs r ${whereSql}`).get(bind) as { n: number }).n;
     return { runs: rows.map((r) => toSummary(r, now)), total, offset };
   }
 
@@ -606,12 +601,6 @@ function toSummary(r: Row, now: number): RunSummary {
     parentId: (r.parent_id as string | null) ?? null,
     command: (r.command as string | null) ?? null,
   };
-}
-
-function pick<T extends object>(o: T, keys: string[]): Partial<T> {
-  const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = (o as Record<string, unknown>)[k];
-  return out as Partial<T>;
 }
 
 export function processAlive(pid: number): boolean {

@@ -3,7 +3,7 @@
 // code-server (a full VS Code OSS build: server + web workbench) on its own Node 24.
 // Both come from the npm registry, so this works without access to Microsoft's CDN.
 'use strict';
-const { execFileSync } = require('child_process');
+const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
@@ -28,11 +28,22 @@ function npmInstall(dir, spec, env) {
   if (!fs.existsSync(path.join(dir, 'package.json'))) {
     fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"labbook-test-host","private":true}\n');
   }
-  execFileSync('npm', ['install', '--no-save', '--no-package-lock', '--foreground-scripts', spec], {
+  // Under `npm test` the environment carries the outer npm's npm_* variables (lifecycle, package,
+  // config); code-server's own postinstall runs npm again and breaks on them, so they go.
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'INIT_CWD'));
+  const log = path.join(dir, 'install.log');
+  const r = spawnSync('npm', ['install', '--no-save', '--no-package-lock', '--foreground-scripts', spec], {
     cwd: dir,
-    stdio: ['ignore', process.env.LABBOOK_VERBOSE ? 'inherit' : 'ignore', 'inherit'],
-    env: { ...process.env, npm_config_yes: 'true', npm_config_unsafe_perm: 'true', npm_config_loglevel: 'error', ...env },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...clean, npm_config_yes: 'true', npm_config_unsafe_perm: 'true', npm_config_loglevel: 'error', npm_config_fund: 'false', npm_config_audit: 'false', ...env },
   });
+  fs.writeFileSync(log, `${r.stdout ?? ''}\n${r.stderr ?? ''}`);
+  if (process.env.LABBOOK_VERBOSE) process.stderr.write(fs.readFileSync(log, 'utf8'));
+  if (r.status !== 0) {
+    const tail = fs.readFileSync(log, 'utf8').trimEnd().split('\n').slice(-25).join('\n');
+    throw new Error(`npm install ${spec} failed (exit ${r.status}); last lines of ${log}:\n${tail}`);
+  }
 }
 
 function ensureHost() {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { LabbookApi } from '../../../extension/api';
-import { alive, labbook, seedFromOutside, topLabels, waitForEvent, waitForServer, workspaceRoot } from './helpers';
+import { alive, holders, labbook, seedFromOutside, serverChildren, topLabels, waitForEvent, waitForServer, workspaceRoot } from './helpers';
 
 let api: LabbookApi;
 let ext: vscode.Extension<LabbookApi>;
@@ -24,6 +24,7 @@ export function registerExtensionSuite(): void {
       assert.strictEqual(info.store.storePath, path.join(workspaceRoot(), '.labbook', 'labbook.db'));
       assert.strictEqual(info.store.runCount, 3);
       assert.strictEqual(info.store.problem, null);
+      console.log(`      (activate took ${api.activationMs} ms; server pid ${info.runtime.pid}, Node ${info.runtime.node})`);
     });
 
     it('registers every command it contributes', async () => {
@@ -91,12 +92,17 @@ export function registerExtensionSuite(): void {
       assert.strictEqual((await topLabels(api)).length, 4);
     });
 
-    it('restarts a server that was killed from outside', async () => {
+    it('restarts a server that was killed from outside, without starting a second one', async () => {
       const victim = api.server.pid!;
-      const back = waitForEvent(api.server.onDidChangeState, (s) => s === 'running', 'the server to come back');
+      const restarting = waitForEvent(api.server.onDidChangeState, (s) => s === 'starting', 'the client to notice the crash');
       process.kill(victim, 'SIGKILL');
-      await back;
+      await restarting;
+      // A view asking for data while the client restarts itself waits for it (and starts nothing).
+      const labels = await topLabels(api);
+      assert.strictEqual(api.server.state, 'running');
+      assert.strictEqual(labels.length, 4);
       assert.notStrictEqual(api.server.pid, victim);
+      assert.deepStrictEqual(serverChildren(), [api.server.pid], 'exactly one server process');
       assert.strictEqual((await api.server.info()).store.runCount, 4);
     });
   });
@@ -111,10 +117,13 @@ export function registerDeactivateSuite(): void {
       // The host loads the extension through Node's module cache: this is the same module instance.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const main = require(path.join(e.extensionPath, 'dist', 'extension.js')) as { deactivate(): Promise<void> };
+      const t0 = Date.now();
       await main.deactivate();
+      console.log(`      (deactivate took ${Date.now() - t0} ms)`);
       assert.ok(!alive(pid), 'server process exited');
       // SQLite removes the -wal file when the last connection closes cleanly.
-      assert.ok(!fs.existsSync(path.join(workspaceRoot(), '.labbook', 'labbook.db-wal')), 'no -wal file left behind');
+      const wal = path.join(workspaceRoot(), '.labbook', 'labbook.db-wal');
+      assert.ok(!fs.existsSync(wal), `no -wal file left behind; open by: ${holders(path.join(workspaceRoot(), '.labbook', 'labbook.db')).join('; ')}`);
     });
   });
 }

@@ -1,4 +1,5 @@
 import { execFileSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { LabbookApi } from '../../../extension/api';
@@ -62,4 +63,39 @@ export function alive(pid: number): boolean {
 export async function topLabels(api: LabbookApi): Promise<string[]> {
   const nodes = await api.runsTree.getChildren();
   return nodes.map((n) => String(api.runsTree.getTreeItem(n).label));
+}
+
+function processes(): { pid: number; ppid: number; cmd: string; fds: () => string[] }[] {
+  const out = [];
+  for (const d of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const status = fs.readFileSync(`/proc/${d}/status`, 'utf8');
+      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      out.push({ pid: Number(d), ppid, cmd, fds: () => fs.readdirSync(`/proc/${d}/fd`).map((fd) => fs.readlinkSync(`/proc/${d}/fd/${fd}`)) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Labbook server processes started by this extension host (Linux /proc). */
+export function serverChildren(): number[] {
+  return processes()
+    .filter((p) => p.ppid === process.pid && /dist\/server\.js/.test(p.cmd))
+    .map((p) => p.pid);
+}
+
+/** Processes that have `file` open, for failure messages. */
+export function holders(file: string): string[] {
+  return processes()
+    .filter((p) => {
+      try {
+        return p.fds().includes(file);
+      } catch {
+        return false;
+      }
+    })
+    .map((p) => `${p.pid} ${p.cmd.slice(0, 160)}`);
 }
