@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Packs the VSIX (run after `build --production`): platform-specific, because it carries
 // better-sqlite3's compiled addon for this OS/arch/Node ABI. Prints its size and contents.
+// `--out FILE` writes it elsewhere (the package test does).
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,7 +10,8 @@ import { fileURLToPath } from 'url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const target = `${process.platform === 'win32' ? 'win32' : process.platform}-${process.arch}`;
-const out = path.join(root, `${pkg.name}-${pkg.version}-${target}.vsix`);
+const outArg = process.argv.indexOf('--out');
+const out = outArg > 0 ? path.resolve(process.argv[outArg + 1]) : path.join(root, `${pkg.name}-${pkg.version}-${target}.vsix`);
 const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 const common = ['--no-dependencies', '--allow-missing-repository'];
 execFileSync(process.execPath, [vsce, 'package', ...common, '--target', target, '--out', out], { cwd: root, stdio: 'inherit' });
