@@ -14,11 +14,14 @@ export class StoreHandle {
   private store: Store | null = null;
   private lastVersion = -1;
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(readonly workspace: string | null) {}
 
   /** The open store, or null when the workspace has none yet. Throws a refusal (not ours, newer). */
   get(): Store | null {
+    // After shutdown a late request must not reopen the store the server just closed.
+    if (this.closed) throw new LabbookError('NO_STORE', 'The Labbook server is shutting down.');
     if (!this.workspace) return null;
     if (this.store?.isOpen) return this.store;
     this.store = Store.open(this.workspace, { create: false });
@@ -70,6 +73,7 @@ export class StoreHandle {
   }
 
   close(): void {
+    this.closed = true;
     this.unwatch();
     this.store?.close();
     this.store = null;

@@ -132,3 +132,21 @@ describe('server over stdio', () => {
     await s.stop();
   });
 });
+
+describe('server shutdown', () => {
+  it('closes the store on shutdown and does not reopen it for a late request', async () => {
+    const ws = tempWorkspace();
+    seedWorkspace(ws, ['--runs', '1']);
+    const s = await startServer(ws);
+    assert.equal((await s.conn.sendRequest(ListRunsRequest, {})).total, 1);
+    await s.conn.sendRequest('shutdown');
+    await assert.rejects(s.conn.sendRequest(ListRunsRequest, {}), /shutting down/);
+    // The last connection closed cleanly: SQLite has folded the -wal file back and removed it.
+    assert.equal(fs.existsSync(path.join(ws, '.labbook', 'labbook.db-wal')), false);
+    const exited = new Promise((r) => s.proc.once('exit', r));
+    s.conn.sendNotification('exit');
+    await exited;
+    assert.equal(s.proc.exitCode, 0);
+    s.conn.dispose();
+  });
+});
