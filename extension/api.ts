@@ -4,6 +4,7 @@ import type { ServerInfo } from '../server/protocol/requests';
 import type { ServerState } from './client/serverClient';
 import type { RunsTreeProvider } from './views/runsTree';
 import type { CompareViewProvider } from './views/compareView';
+import type { RunCommands } from './commands/tracking';
 
 export interface LabbookApi {
   /** Milliseconds `activate` itself took (the server starts after it returns). */
@@ -17,4 +18,6 @@ export interface LabbookApi {
   };
   readonly runsTree: RunsTreeProvider;
   readonly compareView: CompareViewProvider;
+  /** Runs started from VS Code (Run Script / Run Notebook with Tracking). */
+  readonly runs: RunCommands;
 }

@@ -3,12 +3,13 @@
  * then start the server without waiting for it. No SQLite, no TensorFlow.js on this side.
  */
 import * as vscode from 'vscode';
-import { RunsChangedNotification, ServerInfoRequest } from '../server/protocol/requests';
+import { RunsChangedNotification, ServerInfoRequest, WorkspaceTrustedNotification } from '../server/protocol/requests';
 import type { LabbookApi } from './api';
 import { ServerClient } from './client/serverClient';
 import { coreCommands } from './commands/core';
 import { ViewIds } from './commands/ids';
 import { registerCommands } from './commands/table';
+import { RunCodeLens, RunCommands } from './commands/tracking';
 import { DisposableStore } from './util/dispose';
 import { Log } from './util/log';
 import { CompareViewProvider } from './views/compareView';
@@ -32,7 +33,10 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
   const compareView = disposables.add(new CompareViewProvider(context.extensionUri, log));
   disposables.add(vscode.window.registerWebviewViewProvider(ViewIds.compare, compareView));
 
-  for (const d of registerCommands(coreCommands({ client, runsTree, log }), log)) disposables.add(d);
+  const runs = disposables.add(new RunCommands(client, log));
+  for (const d of registerCommands(coreCommands({ client, runsTree, runs, log }), log)) disposables.add(d);
+  disposables.add(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new RunCodeLens()));
+  disposables.add(vscode.workspace.onDidGrantWorkspaceTrust(() => void client.notify(WorkspaceTrustedNotification, {})));
   disposables.add(vscode.commands.registerCommand('labbook.runs.showMore', () => runsTree.showMore()));
 
   client.onNotification(RunsChangedNotification, () => runsTree.refresh());
@@ -68,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
     },
     runsTree,
     compareView,
+    runs,
   };
 }
 

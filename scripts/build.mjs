@@ -78,9 +78,18 @@ function copyNative() {
   fs.writeFileSync(path.join(dir, 'abi.json'), JSON.stringify(abi, null, 2) + '\n');
 }
 
+/** The Python side of tracking (module, sitecustomize, probe, notebook runner) ships as files. */
+function copyPython() {
+  const from = path.join(root, 'server', 'tracking', 'python');
+  const to = path.join(root, 'dist', 'python');
+  fs.rmSync(to, { recursive: true, force: true });
+  fs.cpSync(from, to, { recursive: true, filter: (src) => !src.includes('__pycache__') && !src.endsWith('.pyc') });
+}
+
 const t0 = Date.now();
 fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
 copyNative();
+copyPython();
 if (watch) {
   for (const t of targets) {
     const ctx = await esbuild.context(t);

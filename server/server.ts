@@ -8,7 +8,15 @@ import * as path from 'path';
 import { LabbookError, describeError } from './core/errors';
 import { StoreHandle } from './core/storeHandle';
 import { getRun, listRuns } from './handlers/runs';
+import { RunManager } from './handlers/tracking';
 import {
+  CancelRunRequest,
+  type RunEndedParams,
+  RunEndedNotification,
+  type RunOutputParams,
+  RunOutputNotification,
+  StartRunRequest,
+  WorkspaceTrustedNotification,
   GetRunRequest,
   type LabbookErrorData,
   type LabbookInitializationOptions,
@@ -30,15 +38,32 @@ console.warn = (...a: unknown[]) => log.warn(a.map(String).join(' '));
 console.error = (...a: unknown[]) => log.error(a.map(String).join(' '));
 
 let handle = new StoreHandle(null);
+let runs = new RunManager(handle, trackingEvents());
+
+function trackingEvents() {
+  return {
+    output: (p: RunOutputParams) => void connection.sendNotification(RunOutputNotification, p),
+    ended: (p: RunEndedParams) => {
+      void connection.sendNotification(RunEndedNotification, p);
+      void connection.sendNotification(RunsChangedNotification, { reason: 'external-write' });
+    },
+    log: (m: string) => log.error(m),
+  };
+}
+
+/** A failure as the client gets it: Labbook errors as they are, anything else logged with its stack. */
+function toResponseError(e: unknown): ResponseError<LabbookErrorData> {
+  if (e instanceof LabbookError) return new ResponseError<LabbookErrorData>(LABBOOK_ERROR, e.message, { code: e.code });
+  log.error(`${describeError(e)}\n${(e as Error)?.stack ?? ''}`);
+  return new ResponseError<LabbookErrorData>(LABBOOK_ERROR, `Internal error: ${describeError(e)} (details in the Labbook log)`, { code: 'INTERNAL' });
+}
 
 function guarded<P, R>(fn: (p: P) => R): (p: P) => R | ResponseError<LabbookErrorData> {
   return (p: P) => {
     try {
       return fn(p);
     } catch (e) {
-      if (e instanceof LabbookError) return new ResponseError<LabbookErrorData>(LABBOOK_ERROR, e.message, { code: e.code });
-      log.error(`${describeError(e)}\n${(e as Error)?.stack ?? ''}`);
-      return new ResponseError<LabbookErrorData>(LABBOOK_ERROR, `Internal error: ${describeError(e)} (details in the Labbook log)`, { code: 'INTERNAL' });
+      return toResponseError(e);
     }
   };
 }
@@ -47,6 +72,8 @@ connection.onInitialize((params) => {
   const options = (params.initializationOptions ?? {}) as LabbookInitializationOptions;
   const workspace = options.workspace ? path.resolve(options.workspace) : null;
   handle = new StoreHandle(workspace);
+  runs = new RunManager(handle, trackingEvents());
+  runs.trusted = options.trusted ?? false;
   log.info(`Labbook server ${LABBOOK_VERSION} on Node ${process.version} (ABI ${process.versions.modules}, ${process.execPath}), pid ${process.pid}`);
   log.info(workspace ? `workspace ${workspace}` : 'no workspace folder open: nothing to track');
   try {
@@ -80,9 +107,24 @@ connection.onRequest(ServerInfoRequest, guarded(() => ({
 })));
 connection.onRequest(ListRunsRequest, guarded((p) => listRuns(handle, p ?? {})));
 connection.onRequest(GetRunRequest, guarded((p) => getRun(handle, p)));
+connection.onRequest(StartRunRequest, async (p) => {
+  try {
+    const r = await runs.start(p);
+    void connection.sendNotification(RunsChangedNotification, { reason: 'external-write' });
+    return r;
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
+connection.onRequest(CancelRunRequest, guarded((p) => runs.cancel(p.runId)));
+connection.onNotification(WorkspaceTrustedNotification, () => {
+  runs.trusted = true;
+});
 
-connection.onShutdown(() => {
-  log.info('shutdown: closing the store');
+connection.onShutdown(async () => {
+  log.info('shutdown: stopping runs in progress, closing the store');
+  // Stopped runs still record how they ended before the store closes.
+  await runs.cancelAll(5000);
   handle.close();
 });
 process.on('exit', () => handle.close());

@@ -135,6 +135,11 @@ export class ServerClient implements vscode.Disposable {
     if (this.client && this._state === 'running') this.perClient.add(attach(this.client));
   }
 
+  /** Sends a notification if the server runs (dropped otherwise: the next start sends fresh state). */
+  async notify<P>(type: NotificationType<P>, params: P): Promise<void> {
+    if (this.client && this._state === 'running') await this.client.sendNotification(type, params as never);
+  }
+
   async request<R, E>(type: RequestType0<R, E>): Promise<R>;
   async request<P, R, E>(type: RequestType<P, R, E>, params: P): Promise<R>;
   async request<P, R, E>(type: RequestType<P, R, E> | RequestType0<R, E>, params?: P): Promise<R> {
@@ -183,7 +188,7 @@ export class ServerClient implements vscode.Disposable {
         options: { env: { ...process.env, ...runtime.env } },
       };
       const serverOptions: ServerOptions = { run, debug: run };
-      const initializationOptions: LabbookInitializationOptions = { workspace: this.workspace };
+      const initializationOptions: LabbookInitializationOptions = { workspace: this.workspace, trusted: vscode.workspace.isTrusted };
       const clientOptions: LanguageClientOptions = {
         documentSelector: [],
         outputChannel: this.log.channel,

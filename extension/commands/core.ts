@@ -4,9 +4,10 @@ import type { Log } from '../util/log';
 import type { RunsTreeProvider } from '../views/runsTree';
 import { type CommandTable } from './table';
 import { ViewIds } from './ids';
+import type { RunCommandOptions, RunCommands } from './tracking';
 
-export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; log: Log }): CommandTable {
-  const { client, runsTree, log } = deps;
+export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; log: Log }): CommandTable {
+  const { client, runsTree, runs, log } = deps;
   return {
     'labbook.showRuns': async () => {
       await vscode.commands.executeCommand(`workbench.view.extension.${ViewIds.container}`);
@@ -19,5 +20,7 @@ export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreePro
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Restarting the Labbook server' }, () => client.restart());
       runsTree.refresh();
     },
+    'labbook.runScript': (uri?: unknown, options?: unknown) => runs.runScript(uri instanceof vscode.Uri ? uri : undefined, options as RunCommandOptions | undefined),
+    'labbook.runNotebook': (uri?: unknown, options?: unknown) => runs.runNotebook(uri instanceof vscode.Uri ? uri : undefined, options as RunCommandOptions | undefined),
   };
 }

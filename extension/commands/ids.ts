@@ -4,6 +4,8 @@ export const CommandIds = {
   refresh: 'labbook.refresh',
   showLog: 'labbook.showLog',
   restartServer: 'labbook.restartServer',
+  runScript: 'labbook.runScript',
+  runNotebook: 'labbook.runNotebook',
 } as const;
 
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];

@@ -11,7 +11,10 @@ export interface FlagSpec {
 }
 
 export interface Parsed {
+  /** The last value of each flag given. */
   flags: Map<string, string | true>;
+  /** Every value of each value-taking flag, in order (for repeatable ones like `-p`). */
+  all: Map<string, string[]>;
   positionals: string[];
   /** Everything after a bare `--`. */
   rest: string[];
@@ -21,10 +24,11 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
   const aliases = new Map<string, string>();
   for (const [name, s] of Object.entries(spec)) if (s.alias) aliases.set(s.alias, name);
   const flags = new Map<string, string | true>();
+  const all = new Map<string, string[]>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') return { flags, positionals, rest: argv.slice(i + 1) };
+    if (a === '--') return { flags, all, positionals, rest: argv.slice(i + 1) };
     if (!a.startsWith('-') || a === '-') {
       positionals.push(a);
       continue;
@@ -38,12 +42,13 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
       const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
       if (v === undefined) throw new UsageError(`option '--${name}' needs a value`);
       flags.set(name, v);
+      all.set(name, [...(all.get(name) ?? []), v]);
     } else {
       if (eq > 0) throw new UsageError(`option '--${name}' takes no value`);
       flags.set(name, true);
     }
   }
-  return { flags, positionals, rest: [] };
+  return { flags, all, positionals, rest: [] };
 }
 
 export function intFlag(p: Parsed, name: string, min: number): number | undefined {

@@ -74,7 +74,7 @@ export function runDetail(r: RunDetail, style: Style): string {
   }
   if (r.inputs.length) {
     out.push('', paint(style, 'bold', 'Inputs'));
-    for (const i of r.inputs) out.push(`  ${i.path}  ${i.sha256.slice(0, 12)}  ${i.size} B`);
+    for (const i of r.inputs) out.push(i.sha256 ? `  ${i.path}  ${i.sha256.slice(0, 12)}  ${i.size} B${i.declared ? '  (declared)' : ''}` : `  ${i.path}  unhashable: ${i.error ?? 'unknown'}`);
   }
   if (r.environment) {
     const e = r.environment;

@@ -5,18 +5,33 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LabbookError, describeError } from '../core/errors';
-import { RUN_SORT_KEYS, RUN_STATUSES } from '../protocol/dto';
+import { RUN_SORT_KEYS, RUN_STATUSES, type RunSummary } from '../protocol/dto';
 import { Store } from '../store/db';
 import { SCHEMA_VERSION } from '../store/migrations';
 import { LABBOOK_VERSION } from '../version';
 import { type FlagSpec, type Parsed, UsageError, choiceFlag, intFlag, parseArgs } from './args';
 import { type Style, runDetail, runsTable } from './format';
+import { formatDuration } from '../core/format';
+import { runJson } from '../core/runJson';
+import { parseOverride } from '../tracking/params';
+import { trackNotebook } from '../tracking/notebook';
+import { trackRun } from '../tracking/runner';
 
 const HELP = `labbook ${LABBOOK_VERSION} — track, compare and reproduce runs of notebooks and scripts
 
 Usage: labbook [--workspace DIR] <command> [options]
 
 Commands:
+  run [options] -- COMMAND…
+                       run a command (e.g. python train.py --lr 0.01) and record it: parameters,
+                       data it reads and writes, environment, code, metrics, output
+  run NOTEBOOK.ipynb [options]
+                       execute a notebook top to bottom in a Jupyter kernel (nbclient) and record
+                       it the same way; -p values are injected after its 'parameters' cell
+      -p, --param K=V  override a parameter (repeatable): replaces --K's value, else adds --K V
+      --name N         the run's name (default: the script's name)
+      --data GLOB      also hash files matching GLOB as declared inputs (repeatable)
+      --python PATH    the Python interpreter for python/python3/*.py (default: $LABBOOK_PYTHON, else python3)
   runs                 list the runs of the workspace, newest first
       --limit N        at most N runs (default 50; with --json 1000)
       --sort KEY       started | name | status | duration (default started)
@@ -25,6 +40,8 @@ Commands:
       --all            include child runs (pipeline steps)
   show RUN             everything recorded about one run
                        RUN is a run id, a unique id prefix, or a run name (newest wins)
+
+With --json: run prints {"run":{"id","status",…}}, runs {"runs":[…],"total"}, show the run object.
 
 Options:
   --workspace DIR      the workspace whose .labbook/ store to use (default: current directory)
@@ -47,9 +64,54 @@ interface Context {
   json: boolean;
   style: Style;
   out: (s: string) => void;
+  err: (s: string) => void;
 }
 
-const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Context, p: Parsed) => void }> = {
+/** A failure already explained on stderr: exit 1 without another message. */
+class HandledFailure extends Error {}
+
+const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Context, p: Parsed) => void | Promise<void> }> = {
+  run: {
+    flags: { param: { value: true, alias: 'p' }, name: { value: true }, data: { value: true }, python: { value: true } },
+    async run(ctx, p) {
+      const command = [...p.positionals, ...p.rest];
+      if (command.length === 0) throw new UsageError("'run' needs a command after -- (e.g. labbook run -- python train.py)");
+      if (p.positionals.length > 0 && p.rest.length > 0) throw new UsageError(`put '${p.positionals[0]}' after -- with the rest of the command`);
+      const overrides = new Map((p.all.get('param') ?? []).map(parseOverride));
+      const store = Store.open(ctx.workspace, { create: true })!;
+      const abort = new AbortController();
+      // Ctrl-C reaches the child too; we stay to record how it ended.
+      const onSigint = () => abort.abort();
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
+      try {
+        const common = {
+          workspace: ctx.workspace,
+          cwd: process.cwd(),
+          overrides,
+          name: p.flags.get('name') as string | undefined,
+          data: p.all.get('data'),
+          python: (p.flags.get('python') as string | undefined) ?? process.env.LABBOOK_PYTHON ?? 'python3',
+          signal: abort.signal,
+          // With --json, stdout is for the result only: the command's output goes to stderr.
+          onOutput: (stream: 'stdout' | 'stderr', text: string) => (stream === 'stdout' && !ctx.json ? process.stdout : process.stderr).write(text),
+          onStarted: (run: RunSummary) => ctx.err(`labbook: run ${run.id} (${run.name}) started`),
+        };
+        const notebook = command.length === 1 && command[0].endsWith('.ipynb');
+        const result = notebook ? await trackNotebook(store, { ...common, notebook: command[0] }) : await trackRun(store, { ...common, command });
+        for (const w of result.warnings) ctx.err(`labbook: warning: ${w}`);
+        const r = result.run;
+        const how = r.status === 'finished' ? 'finished' : r.status === 'failed' ? `failed (exit ${r.exitCode})` : `${r.status} (${result.signal ?? 'killed'})`;
+        if (ctx.json) ctx.out(JSON.stringify({ run: { id: r.id, name: r.name, status: r.status, exitCode: r.exitCode, durationS: r.durationS } }));
+        ctx.err(`labbook: run ${r.id} ${how} in ${formatDuration(r.durationS)} — labbook show ${r.id}`);
+        if (r.status !== 'finished') throw new HandledFailure();
+      } finally {
+        process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
+        store.close();
+      }
+    },
+  },
   runs: {
     flags: { limit: { value: true }, sort: { value: true }, asc: {}, status: { value: true }, all: {} },
     run(ctx, p) {
@@ -86,7 +148,7 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
       if (!store) throw new LabbookError('NO_STORE', `${ctx.workspace} has no Labbook store (.labbook/), so there is no run '${p.positionals[0]}'.`);
       try {
         const run = store.getRun(p.positionals[0]);
-        ctx.out(ctx.json ? JSON.stringify({ run }) : runDetail(run, ctx.style));
+        ctx.out(ctx.json ? JSON.stringify(runJson(store, run)) : runDetail(run, ctx.style));
       } finally {
         store.close();
       }
@@ -107,7 +169,7 @@ function openForReading(workspace: string): Store | null {
   return store;
 }
 
-export function main(argv: readonly string[], io = { stdout: process.stdout, stderr: process.stderr }): number {
+export async function main(argv: readonly string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const verbIndex = findVerb(argv);
   const verb = verbIndex >= 0 ? argv[verbIndex] : undefined;
   try {
@@ -126,9 +188,10 @@ export function main(argv: readonly string[], io = { stdout: process.stdout, std
     const ws = path.resolve(String(p.flags.get('workspace') ?? process.cwd()));
     if (!fs.existsSync(ws) || !fs.statSync(ws).isDirectory()) throw new LabbookError('BAD_ARGUMENT', `workspace ${ws} is not a directory`);
     const style = { color: !!(io.stdout as NodeJS.WriteStream).isTTY && !process.env.NO_COLOR && !p.flags.has('json') };
-    command.run({ workspace: ws, json: p.flags.has('json'), style, out: (s) => io.stdout.write(s + '\n') }, p);
+    await command.run({ workspace: ws, json: p.flags.has('json'), style, out: (s) => io.stdout.write(s + '\n'), err: (s) => io.stderr.write(s + '\n') }, p);
     return 0;
   } catch (e) {
+    if (e instanceof HandledFailure) return 1;
     if (e instanceof UsageError) {
       io.stderr.write(`labbook: ${e.message}\nRun 'labbook --help' for usage.\n`);
       return 2;
@@ -142,12 +205,21 @@ export function main(argv: readonly string[], io = { stdout: process.stdout, std
   }
 }
 
+/** Every spelling of an option that takes a value, across all commands (to skip its value). */
+const VALUE_OPTIONS = new Set(
+  [GLOBAL, ...Object.values(COMMANDS).map((c) => c.flags)].flatMap((flags) =>
+    Object.entries(flags)
+      .filter(([, s]) => s.value)
+      .flatMap(([name, s]) => [`--${name}`, ...(s.alias ? [`-${s.alias}`] : [])]),
+  ),
+);
+
 /** The first argument that is not an option or an option's value. */
 function findVerb(argv: readonly string[]): number {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') return -1;
-    if (a === '--workspace' || a === '-C') {
+    if (VALUE_OPTIONS.has(a)) {
       i++;
       continue;
     }
@@ -157,5 +229,7 @@ function findVerb(argv: readonly string[]): number {
 }
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2));
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -29,6 +29,16 @@ export class StoreHandle {
     return this.store;
   }
 
+  /** The store, created if the workspace has none yet (for commands that record something). */
+  getOrCreate(): Store {
+    const existing = this.get();
+    if (existing) return existing;
+    if (!this.workspace) throw new LabbookError('NO_STORE', 'Open a folder first: Labbook keeps its runs in the workspace.');
+    this.store = Store.open(this.workspace, { create: true })!;
+    this.lastVersion = this.store.dataVersion();
+    return this.store;
+  }
+
   info(): StoreInfo {
     const paths = this.workspace ? storePaths(this.workspace) : null;
     const empty: StoreInfo = {

@@ -55,11 +55,14 @@ export interface MetricSeries {
 }
 
 export interface InputDto {
+  /** Relative to the workspace when inside it. */
   path: string;
-  size: number;
-  mtime: string;
-  sha256: string;
+  size: number | null;
+  mtime: string | null;
+  /** Null when the file could not be hashed (it vanished, or could not be read): see error. */
+  sha256: string | null;
   declared: boolean;
+  error: string | null;
 }
 
 export interface EnvironmentDto {
@@ -92,6 +95,7 @@ export interface ArtifactDto {
 }
 
 export interface RunDetail extends RunSummary {
+  tags: string[];
   cwd: string | null;
   host: string | null;
   pid: number | null;

@@ -41,9 +41,53 @@ export const ListRunsRequest = new RequestType<ListRunsParams, RunPage, LabbookE
 export const GetRunRequest = new RequestType<GetRunParams, RunDetail, LabbookErrorData>('labbook/runs/get');
 export const RunsChangedNotification = new NotificationType<RunsChangedParams>('labbook/runs/changed');
 
+export interface StartRunParams {
+  kind: 'script' | 'notebook';
+  /** Absolute path of the script or notebook. */
+  target: string;
+  /** The script's own arguments (scripts only). */
+  args?: string[];
+  /** `-p` overrides: replace/append `--k v` for scripts, injected after the parameters cell for notebooks. */
+  overrides?: Record<string, string>;
+  name?: string;
+  /** The interpreter (the extension resolves labbook.python.path / the Python extension's choice). */
+  python: string;
+}
+
+export interface StartRunResult {
+  runId: string;
+  name: string;
+}
+
+export interface RunOutputParams {
+  runId: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface RunEndedParams {
+  runId: string;
+  name: string;
+  status: RunStatus;
+  exitCode: number | null;
+  durationS: number;
+  warnings: string[];
+  /** Set when the run could not start or the tracking itself failed. */
+  error?: string;
+}
+
+export const StartRunRequest = new RequestType<StartRunParams, StartRunResult, LabbookErrorData>('labbook/run/start');
+export const CancelRunRequest = new RequestType<{ runId: string }, boolean, LabbookErrorData>('labbook/run/cancel');
+export const RunOutputNotification = new NotificationType<RunOutputParams>('labbook/run/output');
+export const RunEndedNotification = new NotificationType<RunEndedParams>('labbook/run/ended');
+/** The user trusted the workspace after the server started: running code is allowed from now on. */
+export const WorkspaceTrustedNotification = new NotificationType<Record<string, never>>('labbook/workspace/trusted');
+
 /** Options the extension passes in `initialize`. */
 export interface LabbookInitializationOptions {
   workspace: string | null;
+  /** VS Code's Workspace Trust: an untrusted workspace never runs user code. */
+  trusted?: boolean;
   /** Milliseconds between checks for writes by other processes (CLI runs). */
   watchIntervalMs?: number;
 }

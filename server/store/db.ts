@@ -266,6 +266,7 @@ export class Store {
       environment: this.environment(rid),
       code: this.db.prepare('SELECT path, kind, blob FROM code WHERE rid = ? ORDER BY kind, path').all(rid) as CodeDto[],
       artifacts: this.db.prepare('SELECT path, blob, size, kind FROM artifacts WHERE rid = ? ORDER BY path').all(rid) as ArtifactDto[],
+      tags: (this.db.prepare('SELECT tag FROM tags WHERE rid = ? ORDER BY tag').all(rid) as Row[]).map((t) => t.tag as string),
       children,
     };
   }
@@ -357,12 +358,13 @@ export class Store {
   // ---- inputs, environment, code, artifacts (filled by tracking) ---------------------------
 
   private inputs(rid: number): InputDto[] {
-    return (this.db.prepare('SELECT path, size, mtime, sha256, declared FROM inputs WHERE rid = ? ORDER BY path').all(rid) as Row[]).map((r) => ({
+    return (this.db.prepare('SELECT path, size, mtime, sha256, declared, error FROM inputs WHERE rid = ? ORDER BY path').all(rid) as Row[]).map((r) => ({
       path: r.path as string,
-      size: r.size as number,
-      mtime: new Date(r.mtime as number).toISOString(),
-      sha256: r.sha256 as string,
+      size: (r.size as number | null) ?? null,
+      mtime: r.mtime === null ? null : new Date(r.mtime as number).toISOString(),
+      sha256: (r.sha256 as string | null) ?? null,
       declared: r.declared === 1,
+      error: (r.error as string | null) ?? null,
     }));
   }
 
@@ -384,6 +386,87 @@ export class Store {
       labbookVersion: (r.labbook_version as string) ?? null,
       extra: JSON.parse((r.extra as string) || '{}') as Record<string, unknown>,
     };
+  }
+
+  addInput(id: string, input: { path: string; size: number | null; mtimeMs: number | null; sha256: string | null; declared: boolean; error?: string | null }): void {
+    const rid = this.resolveRid(id);
+    this.write(() => {
+      this.db
+        .prepare('INSERT OR REPLACE INTO inputs (rid, path, size, mtime, sha256, declared, error) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(rid, input.path, input.size, input.mtimeMs === null ? null : Math.round(input.mtimeMs), input.sha256, input.declared ? 1 : 0, input.error ?? null);
+    });
+  }
+
+  addArtifact(id: string, a: { path: string; blob: string | null; size: number | null; kind: string }): void {
+    const rid = this.resolveRid(id);
+    this.write(() => {
+      this.db.prepare('INSERT OR REPLACE INTO artifacts (rid, path, blob, size, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(rid, a.path, a.blob, a.size, a.kind, Date.now());
+    });
+  }
+
+  addCode(id: string, c: CodeDto): void {
+    const rid = this.resolveRid(id);
+    this.write(() => {
+      this.db.prepare('INSERT OR REPLACE INTO code (rid, path, kind, blob) VALUES (?, ?, ?, ?)').run(rid, c.path, c.kind, c.blob);
+    });
+  }
+
+  addTag(id: string, tag: string): void {
+    const rid = this.resolveRid(id);
+    this.write(() => {
+      this.db.prepare('INSERT OR IGNORE INTO tags (rid, tag) VALUES (?, ?)').run(rid, tag);
+    });
+  }
+
+  /** Records (or completes) a run's environment; fields left undefined keep their value. */
+  setEnvironment(id: string, env: Partial<EnvironmentDto>): void {
+    const rid = this.resolveRid(id);
+    const cols: Record<keyof Omit<EnvironmentDto, 'extra'>, string> = {
+      python: 'python',
+      pythonVersion: 'python_version',
+      packagesBlob: 'packages_blob',
+      os: 'os',
+      cpu: 'cpu',
+      memoryBytes: 'memory_bytes',
+      gpu: 'gpu',
+      gitCommit: 'git_commit',
+      gitBranch: 'git_branch',
+      gitDirty: 'git_dirty',
+      gitDiffBlob: 'git_diff_blob',
+      labbookVersion: 'labbook_version',
+    };
+    this.write(() => {
+      this.db.prepare('INSERT OR IGNORE INTO environments (rid) VALUES (?)').run(rid);
+      for (const [k, col] of Object.entries(cols)) {
+        const v = env[k as keyof typeof cols];
+        if (v === undefined) continue;
+        this.db.prepare(`UPDATE environments SET ${col} = ? WHERE rid = ?`).run(typeof v === 'boolean' ? (v ? 1 : 0) : v, rid);
+      }
+      if (env.extra) {
+        const row = this.db.prepare('SELECT extra FROM environments WHERE rid = ?').get(rid) as { extra: string };
+        const merged = { ...(JSON.parse(row.extra || '{}') as object), ...env.extra };
+        this.db.prepare('UPDATE environments SET extra = ? WHERE rid = ?').run(JSON.stringify(merged), rid);
+      }
+    });
+  }
+
+  /** A cached SHA-256 for a file whose identity (size, mtime, inode) is unchanged, else null. */
+  cachedHash(file: string, size: number, mtimeNs: bigint, ino: bigint): string | null {
+    const r = this.db.prepare('SELECT size, mtime_ns, ino, sha256 FROM hash_cache WHERE path = ?').get(file) as Row | undefined;
+    return r && r.size === size && r.mtime_ns === String(mtimeNs) && r.ino === String(ino) ? (r.sha256 as string) : null;
+  }
+
+  putCachedHash(file: string, size: number, mtimeNs: bigint, ino: bigint, sha256: string): void {
+    this.write(() => {
+      this.db.prepare('INSERT OR REPLACE INTO hash_cache (path, size, mtime_ns, ino, sha256) VALUES (?, ?, ?, ?, ?)').run(file, size, String(mtimeNs), String(ino), sha256);
+    });
+  }
+
+  /** Notes a blob written into the blob folder by someone else (a streamed file copy). */
+  registerBlob(hash: string, size: number): void {
+    this.write(() => {
+      this.db.prepare('INSERT OR IGNORE INTO blobs (hash, size, created_at) VALUES (?, ?, ?)').run(hash, size, Date.now());
+    });
   }
 
   // ---- blobs ------------------------------------------------------------------------------

@@ -52,14 +52,31 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (rid, key, step)
   ) WITHOUT ROWID;
 
+  -- A file the run read. sha256/size/mtime are NULL when it could not be hashed (error says why).
   CREATE TABLE inputs (
     rid      INTEGER NOT NULL REFERENCES runs(rid) ON DELETE CASCADE,
     path     TEXT NOT NULL,
-    size     INTEGER NOT NULL,
-    mtime    INTEGER NOT NULL,
-    sha256   TEXT NOT NULL,
+    size     INTEGER,
+    mtime    INTEGER,
+    sha256   TEXT,
     declared INTEGER NOT NULL DEFAULT 0,
+    error    TEXT,
     PRIMARY KEY (rid, path)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE tags (
+    rid INTEGER NOT NULL REFERENCES runs(rid) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (rid, tag)
+  ) WITHOUT ROWID;
+
+  -- SHA-256 of files by identity, so an unchanged large file is not read again.
+  CREATE TABLE hash_cache (
+    path     TEXT PRIMARY KEY,
+    size     INTEGER NOT NULL,
+    mtime_ns TEXT NOT NULL,
+    ino      TEXT NOT NULL,
+    sha256   TEXT NOT NULL
   ) WITHOUT ROWID;
 
   CREATE TABLE environments (

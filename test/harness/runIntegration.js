@@ -11,12 +11,34 @@ const { ensureHost } = require('./installHost');
 
 const root = path.resolve(__dirname, '..', '..');
 
+/** A script and a notebook for the tracking tests, run by Debian's Python (nbclient, ipykernel). */
+function writeTrackingProject(ws) {
+  fs.writeFileSync(
+    path.join(ws, 'train.py'),
+    ['import argparse, labbook', 'p = argparse.ArgumentParser()', "p.add_argument('--lr', type=float, default=0.1)", 'a = p.parse_args()',
+      "labbook.log_metric('loss', 1.0)", "labbook.log_metric('loss', round(1.0 - a.lr, 6))", "print('done')", ''].join('\n'),
+  );
+  const cell = (source, tags) => ({ cell_type: 'code', execution_count: null, id: Math.random().toString(16).slice(2, 10), metadata: tags ? { tags } : {}, outputs: [], source });
+  const nb = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }, language_info: { name: 'python' } },
+    cells: [
+      cell('alpha = 0.1\nn = 10', ['parameters']),
+      cell('import labbook\nscore = alpha * n\nlabbook.log_metric("score", score)\nprint(score)'),
+    ],
+  };
+  fs.writeFileSync(path.join(ws, 'analysis.ipynb'), JSON.stringify(nb, null, 1));
+  fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'labbook.python.path': process.env.LABBOOK_TEST_PYTHON || '/usr/bin/python3' }, null, 2));
+}
+
 async function main() {
   const host = ensureHost();
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'labbook-it-ws-'));
   try {
     execFileSync(process.execPath, [path.join(root, 'out', 'test', 'fixtures', 'seed.js'), workspace, '--runs', '3'], { stdio: 'ignore' });
-    fs.writeFileSync(path.join(workspace, 'train.py'), 'print("hello")\n');
+    writeTrackingProject(workspace);
     process.env.LABBOOK_CS_ENTRY = host.csEntry;
     process.env.LABBOOK_CS_NODE = host.node;
     await runTests({

@@ -77,15 +77,20 @@ describe('cli: runs and show', () => {
     assert.match(limited.stdout, /… 3 more \(use --limit\)/);
   });
 
-  it('show RUN --json by id prefix and by name', () => {
+  it('show RUN --json by id prefix and by name: params as a map, full metric series', () => {
     const byPrefix = runCli(['show', ids[1].slice(0, 5), '--json', '-C', ws]);
     assert.equal(byPrefix.code, 0, byPrefix.stderr);
-    const run = (JSON.parse(byPrefix.stdout) as { run: { id: string; params: { key: string; value: string }[]; metrics: { key: string; count: number }[] } }).run;
+    const run = JSON.parse(byPrefix.stdout) as { id: string; kind: string; status: string; exitCode: number; params: Record<string, string>; paramSources: Record<string, string>; metrics: Record<string, { step: number; value: number }[]>; tags: string[] };
     assert.equal(run.id, ids[1]);
-    assert.deepEqual(run.params.find((p) => p.key === 'lr'), { key: 'lr', value: '0.03', source: 'cli' });
-    assert.deepEqual(run.metrics.map((m) => [m.key, m.count]), [['accuracy', 10], ['loss', 10]]);
-    const byName = JSON.parse(runCli(['show', 'train-lr0.1', '--json', '-C', ws]).stdout) as { run: { id: string } };
-    assert.equal(byName.run.id, ids[4], 'the newest run of that name');
+    assert.deepEqual([run.kind, run.status, run.exitCode], ['script', 'finished', 0]);
+    assert.deepEqual(run.params, { epochs: '10', lr: '0.03', model: 'mlp' });
+    assert.equal(run.paramSources.lr, 'cli');
+    assert.deepEqual(Object.keys(run.metrics), ['accuracy', 'loss']);
+    assert.deepEqual(run.metrics.loss.map((p) => p.step), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(run.metrics.loss[0].value, Number((2.3 * Math.exp(-0.03 * 10) + 0.1).toFixed(6)));
+    assert.deepEqual(run.tags, []);
+    const byName = JSON.parse(runCli(['show', 'train-lr0.1', '--json', '-C', ws]).stdout) as { id: string };
+    assert.equal(byName.id, ids[4], 'the newest run of that name');
   });
 
   it('show RUN prints a readable report', () => {

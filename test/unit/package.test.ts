@@ -19,7 +19,7 @@ describe('VSIX package', () => {
   execFileSync('python3', ['-m', 'zipfile', '-e', vsix, unpacked]);
   const ext = path.join(unpacked, 'extension');
 
-  it('holds only what runs: bundles, the native addon, media, manifest', () => {
+  it('holds only what runs: bundles, the native addon, the Python side, media, manifest', () => {
     const files: string[] = [];
     const walk = (d: string) => {
       for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -34,6 +34,10 @@ describe('VSIX package', () => {
       'dist/extension.js',
       'dist/native/abi.json',
       'dist/native/better_sqlite3.node',
+      'dist/python/boot/sitecustomize.py',
+      'dist/python/labbook/__init__.py',
+      'dist/python/labbook_nbrun.py',
+      'dist/python/labbook_probe.py',
       'dist/server.js',
       'dist/webview/compare.js',
       'media/compare.svg',

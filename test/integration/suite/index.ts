@@ -5,12 +5,14 @@
 import Mocha from 'mocha';
 import { registerDeactivateSuite, registerExtensionSuite } from './extension.test';
 import { registerFailureSuite } from './failure.test';
+import { registerTrackingSuite } from './tracking.test';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, 'labbook', mocha);
   registerExtensionSuite();
   registerFailureSuite();
+  registerTrackingSuite();
   registerDeactivateSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
