@@ -13,17 +13,33 @@ const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
 const wanted = process.argv.slice(2);
 const tiers = wanted.length ? wanted : ['unit', 'webview', 'integration'];
 
-function ensureChromium() {
-  if (fs.existsSync(chromium)) return;
+// What the tiers need from Debian: chromium (webview, integration) and a Python 3 with Jupyter's
+// nbclient/ipykernel and numpy (tracking tests run real scripts and notebooks in it).
+const PYTHON = process.env.LABBOOK_TEST_PYTHON || '/usr/bin/python3';
+const NEEDS = [
+  { what: 'chromium', ok: () => fs.existsSync(chromium), packages: ['chromium'] },
+  {
+    what: `${PYTHON} with nbclient, ipykernel, numpy`,
+    ok: () => spawnSync(PYTHON, ['-c', 'import nbclient, nbformat, ipykernel, numpy'], { stdio: 'ignore' }).status === 0,
+    packages: ['python3', 'python3-nbformat', 'python3-nbclient', 'python3-ipykernel', 'python3-numpy'],
+  },
+];
+
+function ensureDebianPackages() {
+  const missing = NEEDS.filter((n) => !n.ok());
+  if (missing.length === 0) return;
+  const packages = missing.flatMap((n) => n.packages);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (isRoot && fs.existsSync('/usr/bin/apt-get')) {
-    console.log('[test] installing Debian chromium (needed by the webview and integration tiers)…');
+    console.log(`[test] installing Debian packages the tests need: ${packages.join(' ')}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env });
-    if (r.status === 0 && fs.existsSync(chromium)) return;
+    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
   }
-  throw new Error(`chromium is missing at ${chromium}: install it with 'sudo apt-get install -y chromium' (or set CHROMIUM to a Chromium binary)`);
+  const still = NEEDS.filter((n) => !n.ok());
+  if (still.length) {
+    throw new Error(`missing ${still.map((n) => n.what).join('; ')}: install with 'sudo apt-get install -y ${still.flatMap((n) => n.packages).join(' ')}'`);
+  }
 }
 
 /** Runs a command, echoing its output, and returns the output for counting. */
@@ -70,7 +86,7 @@ async function integration() {
 async function main() {
   fs.mkdirSync(results, { recursive: true });
   if (!fs.existsSync(path.join(root, 'out', 'test'))) throw new Error("tests are not built: run 'npm test' (its pretest builds them)");
-  if (tiers.some((t) => t !== 'unit')) ensureChromium();
+  ensureDebianPackages();
   const totals = { passed: 0, failed: 0 };
   const lines = [];
   let broken = false;

@@ -53,6 +53,7 @@ export class EventApplier {
     private readonly file: string,
     private readonly writer: MetricWriter,
     private readonly onProblem: (message: string) => void,
+    private readonly notInputs: ReadonlySet<string> = new Set(),
   ) {}
 
   /** Reads whatever complete lines were appended since the last call and queues them. */
@@ -115,7 +116,7 @@ export class EventApplier {
         break;
       }
       case 'input':
-        await this.recordInput(ev.path, false);
+        if (!this.notInputs.has(ev.path)) await this.recordInput(ev.path, false);
         break;
       case 'output':
         this.outputs.add(ev.path);

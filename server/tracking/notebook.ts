@@ -108,6 +108,7 @@ export async function trackNotebook(store: Store, o: NotebookRunOptions): Promis
     cwd: path.dirname(file),
     params,
     code: [{ file, kind: 'notebook' }],
+    notInputs: [file, fs.realpathSync(file)],
     kind: 'notebook',
     name: o.name ?? path.basename(file, '.ipynb'),
     displayCommand: display,

@@ -30,6 +30,8 @@ export interface TrackOptions {
   params?: ReadonlyMap<string, ParamValue>;
   /** Files to record as the run's code instead of the script and its config files. */
   code?: { file: string; kind: CodeDto['kind'] }[];
+  /** Files the process reads that are not data (a notebook read by the notebook runner). */
+  notInputs?: string[];
   cwd?: string;
   overrides?: ReadonlyMap<string, string>;
   name?: string;
@@ -153,7 +155,7 @@ export async function trackRun(store: Store, o: TrackOptions): Promise<TrackResu
   for (let i = 0; i < argv.length; i++) argv[i] = argv[i].split('{run_dir}').join(runDir);
   const warnings: string[] = [];
   const writer = store.metricWriter(run.id);
-  const applier = new EventApplier(store, run.id, workspace, path.join(runDir, 'events.jsonl'), writer, (m) => warnings.push(m));
+  const applier = new EventApplier(store, run.id, workspace, path.join(runDir, 'events.jsonl'), writer, (m) => warnings.push(m), new Set(o.notInputs ?? []));
   try {
     for (const source of PARAM_SOURCES) {
       const group = Object.fromEntries([...params].filter(([, v]) => v.source === source).map(([k, v]) => [k, v.value]));

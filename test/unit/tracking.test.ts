@@ -198,3 +198,64 @@ describe('labbook run: failures', () => {
     assert.match(input.error ?? '', /gone before it could be hashed/);
   });
 });
+
+function notebook(cells: { source: string; tags?: string[] }[]): string {
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+    cells: cells.map((c, i) => ({ cell_type: 'code', id: `c${i}`, execution_count: null, metadata: c.tags ? { tags: c.tags } : {}, outputs: [], source: c.source })),
+  });
+}
+
+describe('labbook run NOTEBOOK.ipynb', () => {
+  it('executes in a real kernel with injected parameters; keeps the executed notebook and cell times', () => {
+    const ws = tempWorkspace('labbook-nb-');
+    fs.writeFileSync(path.join(ws, 'data.csv'), 'a\n1\n2\n3\n');
+    fs.writeFileSync(
+      path.join(ws, 'analysis.ipynb'),
+      notebook([
+        { source: "alpha = 0.1\nlabel = 'base'", tags: ['parameters'] },
+        { source: "import labbook, csv\nrows = list(csv.DictReader(open('data.csv')))\ntotal = sum(int(r['a']) for r in rows)\nlabbook.log_metric('score', alpha * total)\nprint(label, total)" },
+      ]),
+    );
+    const r = cli(['run', 'analysis.ipynb', '-p', 'alpha=0.5', '-p', 'label=tuned', '--python', PY, '--json'], ws);
+    assert.equal(r.code, 0, r.stderr);
+    const id = (JSON.parse(r.stdout) as { run: { id: string } }).run.id;
+    const run = show(ws, id);
+    assert.equal(run.kind, 'notebook');
+    assert.equal(run.name, 'analysis');
+    assert.deepEqual(run.params, { alpha: '0.5', label: 'tuned' });
+    assert.deepEqual(run.paramSources, { alpha: 'injected', label: 'injected' });
+    assert.deepEqual(run.metrics.score, [{ step: 0, value: 3 }]);
+    assert.deepEqual(run.inputs.map((i) => i.path), ['data.csv'], 'data read inside the kernel is hashed');
+    assert.deepEqual(run.code.map((c) => [c.path, c.kind]), [['analysis.ipynb', 'notebook']]);
+    const executed = run.artifacts.find((a) => a.kind === 'notebook')!;
+    const nb = JSON.parse(fs.readFileSync(path.join(ws, '.labbook', 'blobs', executed.sha256!.slice(0, 2), executed.sha256!.slice(2)), 'utf8')) as { cells: { metadata: { tags?: string[] }; outputs: { text?: string | string[] }[] }[] };
+    assert.ok(nb.cells.some((c) => c.metadata.tags?.includes('injected-parameters')), 'injected cell after the parameters cell');
+    assert.match(JSON.stringify(nb.cells.at(-1)!.outputs), /tuned 6/);
+    const cells = run.artifacts.find((a) => a.path === 'cells.json');
+    assert.ok(cells, 'per-cell times kept');
+    assert.match(run.command ?? '', /^labbook run analysis\.ipynb -p alpha=0\.5 -p label=tuned$/);
+  });
+
+  it('a failing cell fails the run with its index and error; metrics before it are kept', () => {
+    const ws = tempWorkspace('labbook-nb-');
+    fs.writeFileSync(path.join(ws, 'bad.ipynb'), notebook([{ source: "import labbook\nlabbook.log_metric('m', 1)" }, { source: "raise ValueError('no good')" }, { source: 'print(1)' }]));
+    const r = cli(['run', 'bad.ipynb', '--python', PY], ws);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cell 1 failed: ValueError: no good/);
+    const list = JSON.parse(cli(['runs', '--json', '-C', ws], ws).stdout) as { runs: { id: string; status: string }[] };
+    assert.equal(list.runs[0].status, 'failed');
+    assert.deepEqual(show(ws, list.runs[0].id).metrics.m, [{ step: 0, value: 1 }]);
+  });
+
+  it('invalid notebook JSON: error with line and column, nothing recorded', () => {
+    const ws = tempWorkspace('labbook-nb-');
+    fs.writeFileSync(path.join(ws, 'broken.ipynb'), '{\n  "cells": [\n    {"cell_type": "code",,}\n  ]\n}\n');
+    const r = cli(['run', 'broken.ipynb', '--python', PY], ws);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr.trim(), /^labbook: .*broken\.ipynb is not valid notebook JSON at line 3, column \d+/);
+    assert.equal(fs.existsSync(path.join(ws, '.labbook', 'labbook.db')) ? (JSON.parse(cli(['runs', '--json', '-C', ws], ws).stdout) as { runs: unknown[] }).runs.length : 0, 0);
+  });
+});
