@@ -14,6 +14,7 @@ import { type Style, runDetail, runsTable } from './format';
 import { formatDuration } from '../core/format';
 import { runJson } from '../core/runJson';
 import { parseOverride } from '../tracking/params';
+import { checkNotebook } from '../tracking/check';
 import { trackNotebook } from '../tracking/notebook';
 import { trackRun } from '../tracking/runner';
 
@@ -32,6 +33,9 @@ Commands:
       --name N         the run's name (default: the script's name)
       --data GLOB      also hash files matching GLOB as declared inputs (repeatable)
       --python PATH    the Python interpreter for python/python3/*.py (default: $LABBOOK_PYTHON, else python3)
+  check NOTEBOOK       report hidden state in a saved notebook: cells run out of order or skipped,
+                       names only a later (or no) cell defines; exit 1 when there is any
+      --python PATH    the interpreter whose ast reads the cells (default: $LABBOOK_PYTHON, else python3)
   runs                 list the runs of the workspace, newest first
       --limit N        at most N runs (default 50; with --json 1000)
       --sort KEY       started | name | status | duration (default started)
@@ -41,7 +45,8 @@ Commands:
   show RUN             everything recorded about one run
                        RUN is a run id, a unique id prefix, or a run name (newest wins)
 
-With --json: run prints {"run":{"id","status",…}}, runs {"runs":[…],"total"}, show the run object.
+With --json: run prints {"run":{"id","status",…}}, runs {"runs":[…],"total"}, show the run object,
+check {"problems":[{"cell","kind","message"}]}.
 
 Options:
   --workspace DIR      the workspace whose .labbook/ store to use (default: current directory)
@@ -109,6 +114,22 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
         process.off('SIGINT', onSigint);
         process.off('SIGTERM', onSigint);
         store.close();
+      }
+    },
+  },
+  check: {
+    flags: { python: { value: true } },
+    async run(ctx, p) {
+      if (p.positionals.length !== 1) throw new UsageError(`'check' needs exactly one NOTEBOOK (got ${p.positionals.length})`);
+      const file = path.resolve(p.positionals[0]);
+      const r = await checkNotebook(file, (p.flags.get('python') as string | undefined) ?? process.env.LABBOOK_PYTHON ?? 'python3');
+      for (const w of r.warnings) ctx.err(`labbook: warning: ${w}`);
+      if (ctx.json) ctx.out(JSON.stringify({ problems: r.problems }));
+      else if (r.problems.length === 0) ctx.out(`${p.positionals[0]}: no hidden state found`);
+      else for (const pr of r.problems) ctx.out(`${p.positionals[0]}: cell ${pr.cell}: ${pr.kind}: ${pr.message}`);
+      if (r.problems.length) {
+        ctx.err(`labbook: ${r.problems.length} hidden-state problem(s): a top-to-bottom run may not reproduce this notebook`);
+        throw new HandledFailure();
       }
     },
   },

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LabbookError } from '../core/errors';
+import { locateJsonError } from '../core/jsonPosition';
 import type { Store } from '../store/db';
 import type { ParamValue } from './params';
 import { pythonDir } from './pythonDir';
@@ -38,14 +39,9 @@ export function readNotebook(file: string): Notebook {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    let where = '';
-    if (m) {
-      const before = text.slice(0, Number(m[1]));
-      const line = before.split('\n').length;
-      where = ` at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
-    }
-    throw new LabbookError('BAD_ARGUMENT', `${file} is not valid notebook JSON${where}: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}`);
+    const at = locateJsonError(text);
+    const where = at ? ` at line ${at.line}, column ${at.column}: ${at.reason}` : `: ${(e as Error).message}`;
+    throw new LabbookError('BAD_ARGUMENT', `${file} is not valid notebook JSON${where}`);
   }
   const nb = data as Partial<Notebook>;
   if (!nb || typeof nb !== 'object' || !Array.isArray(nb.cells) || typeof nb.nbformat !== 'number') {

@@ -109,3 +109,16 @@ describe('output capture and hashing', () => {
     store.close();
   });
 });
+
+describe('JSON error positions', () => {
+  it('names line, column and reason for the errors Node reports without a position', async () => {
+    const { locateJsonError } = await import('../../server/core/jsonPosition');
+    assert.equal(locateJsonError('{"a": [1, 2]}'), null);
+    assert.deepEqual(locateJsonError('{"cells": [}'), { line: 1, column: 12, offset: 11, reason: "unexpected '}'" });
+    assert.deepEqual(locateJsonError('{\n  "a": 1,,\n}'), { line: 2, column: 10, offset: 11, reason: "expected a property name in double quotes, found ','" });
+    assert.equal(locateJsonError('{"a": "unterminated')?.reason, 'unterminated string');
+    assert.equal(locateJsonError('{"a": 1} x')?.reason, "unexpected 'x' after the end of the JSON value");
+    const truncated = JSON.stringify({ cells: Array.from({ length: 50 }, (_, i) => ({ source: `x = ${i}` })) }).slice(0, -30);
+    assert.equal(locateJsonError(truncated)?.offset, truncated.length, 'a truncated file fails at its end');
+  });
+});

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { after, describe, it } from 'node:test';
 import { type MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
-import { GetRunRequest, ListRunsRequest, RunsChangedNotification, ServerInfoRequest, type RunsChangedParams } from '../../server/protocol/requests';
+import { GetRunRequest, ListRunsRequest, RunEndedNotification, type RunEndedParams, RunOutputNotification, RunsChangedNotification, ServerInfoRequest, StartRunRequest, WorkspaceTrustedNotification, type RunsChangedParams } from '../../server/protocol/requests';
 import { SERVER, seedWorkspace, startWriter, tempWorkspace } from './helpers';
 
 interface Server {
@@ -18,7 +18,7 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(workspace: string | null): Promise<Server> {
+async function startServer(workspace: string | null, extra: Record<string, unknown> = {}): Promise<Server> {
   const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
   const logs: string[] = [];
@@ -26,7 +26,7 @@ async function startServer(workspace: string | null): Promise<Server> {
     logs.push(p.message);
   });
   conn.listen();
-  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { workspace, watchIntervalMs: 50 } });
+  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { workspace, watchIntervalMs: 50, ...extra } });
   conn.sendNotification('initialized', {});
   return {
     proc,
@@ -148,5 +148,30 @@ describe('server shutdown', () => {
     await exited;
     assert.equal(s.proc.exitCode, 0);
     s.conn.dispose();
+  });
+});
+
+describe('server: runs started from VS Code', () => {
+  it('refuses to run code in an untrusted workspace and says why; runs it once trusted', async () => {
+    const ws = tempWorkspace();
+    fs.writeFileSync(path.join(ws, 'hello.py'), "import labbook\nlabbook.log_metric('x', 2)\nprint('hi from python')\n");
+    const s = await startServer(ws, { trusted: false });
+    const start = () => s.conn.sendRequest(StartRunRequest, { kind: 'script', target: path.join(ws, 'hello.py'), python: '/usr/bin/python3' });
+    await assert.rejects(start(), /does not run code in an untrusted workspace/);
+    assert.equal(fs.existsSync(path.join(ws, '.labbook')), false, 'nothing recorded');
+    s.conn.sendNotification(WorkspaceTrustedNotification, {});
+    const output: string[] = [];
+    s.conn.onNotification(RunOutputNotification, (p: { text: string }) => {
+      output.push(p.text);
+    });
+    const ended = new Promise<RunEndedParams>((resolve) => s.conn.onNotification(RunEndedNotification, resolve));
+    const started = await start();
+    const end = await ended;
+    assert.equal(end.runId, started.runId);
+    assert.equal(end.status, 'finished');
+    assert.match(output.join(''), /hi from python/);
+    const detail = await s.conn.sendRequest(GetRunRequest, { id: started.runId });
+    assert.equal(detail.metrics[0].last, 2);
+    await s.stop();
   });
 });

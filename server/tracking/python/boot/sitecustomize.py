@@ -78,7 +78,7 @@ def _install(run_dir, workspace):
         keep = (
             real.startswith(ws_prefix)
             and real != labbook_dir
-            
+            and not real.startswith(labbook_prefix)
             and site_packages not in real
             and dist_packages not in real
             and not real.startswith(env_prefixes())
