@@ -15,6 +15,7 @@ import { formatDuration } from '../core/format';
 import { runJson } from '../core/runJson';
 import { parseOverride } from '../tracking/params';
 import { checkNotebook } from '../tracking/check';
+import { rerun } from '../tracking/rerun';
 import { trackNotebook } from '../tracking/notebook';
 import { trackRun } from '../tracking/runner';
 
@@ -33,6 +34,9 @@ Commands:
       --name N         the run's name (default: the script's name)
       --data GLOB      also hash files matching GLOB as declared inputs (repeatable)
       --python PATH    the Python interpreter for python/python3/*.py (default: $LABBOOK_PYTHON, else python3)
+  rerun RUN            run RUN again (same command, parameters, interpreter, folder) as its child;
+                       warns of data or code that changed since, then says whether it reproduced
+      --tolerance X    relative difference allowed in final metric values (default 1e-6)
   check NOTEBOOK       report hidden state in a saved notebook: cells run out of order or skipped,
                        names only a later (or no) cell defines; exit 1 when there is any
       --python PATH    the interpreter whose ast reads the cells (default: $LABBOOK_PYTHON, else python3)
@@ -113,6 +117,39 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
       } finally {
         process.off('SIGINT', onSigint);
         process.off('SIGTERM', onSigint);
+        store.close();
+      }
+    },
+  },
+  rerun: {
+    flags: { tolerance: { value: true }, python: { value: true } },
+    async run(ctx, p) {
+      if (p.positionals.length !== 1) throw new UsageError(`'rerun' needs exactly one RUN (got ${p.positionals.length})`);
+      const tol = p.flags.has('tolerance') ? Number(p.flags.get('tolerance')) : undefined;
+      if (tol !== undefined && !(tol >= 0)) throw new UsageError(`--tolerance needs a number ≥ 0, got '${p.flags.get('tolerance')}'`);
+      const store = Store.open(ctx.workspace, { create: false });
+      if (!store) throw new LabbookError('NO_STORE', `${ctx.workspace} has no Labbook store (.labbook/), so there is no run '${p.positionals[0]}'.`);
+      const short = (h: string | null) => (h ? h.slice(0, 12) : 'missing');
+      try {
+        const { result, original, verdict } = await rerun(store, p.positionals[0], {
+          tolerance: tol,
+          python: p.flags.get('python') as string | undefined,
+          onOutput: (stream, text) => (stream === 'stdout' && !ctx.json ? process.stdout : process.stderr).write(text),
+          onStarted: (run) => ctx.err(`labbook: re-running ${p.positionals[0]} as run ${run.id}`),
+          onChanges: ({ data, code }) => {
+            for (const c of data) ctx.err(`labbook: warning: data changed: ${c.path} (${short(c.before)} → ${short(c.after)})`);
+            for (const c of code) ctx.err(`labbook: warning: code changed: ${c.path} (${short(c.before)} → ${short(c.after)})`);
+          },
+        });
+        const r = result.run;
+        if (ctx.json) ctx.out(JSON.stringify({ run: { id: r.id, status: r.status, exitCode: r.exitCode }, original, verdict }));
+        if (verdict.reproduced) ctx.err(`labbook: reproduced: run ${r.id} matches ${original} (${verdict.differences.length} metric differences, tolerance ${verdict.tolerance})`);
+        else {
+          if (r.status !== 'finished') ctx.err(`labbook: not reproduced: run ${r.id} ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`);
+          for (const d of verdict.differences) ctx.err(`labbook: not reproduced: ${d.metric} ${d.before} → ${d.after}`);
+          throw new HandledFailure();
+        }
+      } finally {
         store.close();
       }
     },

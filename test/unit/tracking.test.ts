@@ -259,3 +259,52 @@ describe('labbook run NOTEBOOK.ipynb', () => {
     assert.equal(fs.existsSync(path.join(ws, '.labbook', 'labbook.db')) ? (JSON.parse(cli(['runs', '--json', '-C', ws], ws).stdout) as { runs: unknown[] }).runs.length : 0, 0);
   });
 });
+
+describe('labbook rerun', () => {
+  function sumProject(): { ws: string; id: string } {
+    const ws = tempWorkspace('labbook-rerun-');
+    fs.writeFileSync(path.join(ws, 'data.csv'), 'v\n1\n2\n3\n');
+    fs.writeFileSync(path.join(ws, 'total.py'), "import argparse, labbook\np = argparse.ArgumentParser()\np.add_argument('--scale', type=float, default=1)\na = p.parse_args()\nvals = [float(l) for l in open('data.csv').read().split()[1:]]\nlabbook.log_metric('total', a.scale * sum(vals))\n");
+    const r = cli(['run', '--json', '--python', PY, '--', 'python', 'total.py', '--scale', '2'], ws);
+    assert.equal(r.code, 0, r.stderr);
+    return { ws, id: (JSON.parse(r.stdout) as { run: { id: string } }).run.id };
+  }
+
+  it('same command and params, recorded as a child of the original: reproduced', () => {
+    const { ws, id } = sumProject();
+    const r = cli(['rerun', id, '--json'], ws);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { run: { id: string; status: string }; original: string; verdict: { reproduced: boolean; dataChanged: unknown[] } };
+    assert.equal(out.original, id);
+    assert.equal(out.verdict.reproduced, true);
+    assert.deepEqual(out.verdict.dataChanged, []);
+    assert.match(r.stderr, /reproduced: run [0-9a-f]{8} matches/);
+    const again = show(ws, out.run.id);
+    assert.equal(again.parentId, id);
+    assert.deepEqual(again.params, { scale: '2' });
+    assert.deepEqual(show(ws, id).children, [out.run.id]);
+  });
+
+  it('warns that data changed and says which metric moved: exit 1', () => {
+    const { ws, id } = sumProject();
+    const before = sha(path.join(ws, 'data.csv'));
+    fs.writeFileSync(path.join(ws, 'data.csv'), 'v\n1\n2\n3\n4\n');
+    const r = cli(['rerun', id], ws);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`data changed: data\\.csv \\(${before.slice(0, 12)} → ${sha(path.join(ws, 'data.csv')).slice(0, 12)}\\)`));
+    assert.match(r.stderr, /not reproduced: total 12 → 20/);
+  });
+
+  it('re-runs a notebook with the parameters that were injected', () => {
+    const ws = tempWorkspace('labbook-rerun-');
+    fs.writeFileSync(path.join(ws, 'nb.ipynb'), notebook([{ source: 'k = 1', tags: ['parameters'] }, { source: "import labbook\nlabbook.log_metric('k2', k * 2)" }]));
+    const first = cli(['run', 'nb.ipynb', '-p', 'k=21', '--python', PY, '--json'], ws);
+    assert.equal(first.code, 0, first.stderr);
+    const id = (JSON.parse(first.stdout) as { run: { id: string } }).run.id;
+    const r = cli(['rerun', id, '--json'], ws);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { run: { id: string }; verdict: { reproduced: boolean } };
+    assert.equal(out.verdict.reproduced, true);
+    assert.deepEqual(show(ws, out.run.id).metrics.k2, [{ step: 0, value: 42 }]);
+  });
+});

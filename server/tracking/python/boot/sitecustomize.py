@@ -37,6 +37,7 @@ def _install(run_dir, workspace):
     site_packages = sep + 'site-packages' + sep
     dist_packages = sep + 'dist-packages' + sep
     pycache = sep + '__pycache__' + sep
+    stdlib_prefix = os.path.dirname(os.__file__) + sep
     isabs = os.path.isabs
     write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
@@ -74,6 +75,11 @@ def _install(run_dir, workspace):
             return where[path]
         if len(where) > 50000:
             where.clear()  # a data loader opening millions of files must not grow this forever
+        if site_packages in path or dist_packages in path or (path.startswith(stdlib_prefix) and not path.startswith(ws_prefix)):
+            # Most opens are imports of installed code; deciding on the name alone saves a
+            # realpath (a few lstat calls each) for every one of them.
+            where[path] = None
+            return None
         real = realpath(path)
         keep = (
             real.startswith(ws_prefix)
