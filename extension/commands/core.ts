@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { ServerClient } from '../client/serverClient';
 import type { Log } from '../util/log';
-import type { RunsTreeProvider } from '../views/runsTree';
+import type { RunsNode, RunsTreeProvider } from '../views/runsTree';
 import { type CommandTable } from './table';
 import { ViewIds } from './ids';
 import type { RunCommandOptions, RunCommands } from './tracking';
@@ -22,5 +22,7 @@ export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreePro
     },
     'labbook.runScript': (uri?: unknown, options?: unknown) => runs.runScript(uri instanceof vscode.Uri ? uri : undefined, options as RunCommandOptions | undefined),
     'labbook.runNotebook': (uri?: unknown, options?: unknown) => runs.runNotebook(uri instanceof vscode.Uri ? uri : undefined, options as RunCommandOptions | undefined),
+    // From the Runs tree the argument is the run's node; from the palette, nothing (pick one).
+    'labbook.rerun': (node?: unknown) => runs.rerun((node as RunsNode | undefined)?.type === 'run' ? (node as Extract<RunsNode, { type: 'run' }>).run.id : typeof node === 'string' ? node : undefined),
   };
 }

@@ -6,6 +6,7 @@ export const CommandIds = {
   restartServer: 'labbook.restartServer',
   runScript: 'labbook.runScript',
   runNotebook: 'labbook.runNotebook',
+  rerun: 'labbook.rerun',
 } as const;
 
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];

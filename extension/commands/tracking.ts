@@ -4,7 +4,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { CancelRunRequest, type RunEndedParams, RunEndedNotification, RunOutputNotification, StartRunRequest } from '../../server/protocol/requests';
+import { CancelRunRequest, ListRunsRequest, type RunEndedParams, RunEndedNotification, RunOutputNotification, type StartRunParams, StartRunRequest } from '../../server/protocol/requests';
 import type { ServerClient } from '../client/serverClient';
 import { pythonInterpreter } from '../client/python';
 import { formatDuration } from '../../server/core/format';
@@ -74,11 +74,7 @@ export class RunCommands implements vscode.Disposable {
   }
 
   private async run(kind: 'script' | 'notebook', target: vscode.Uri, options?: RunCommandOptions): Promise<RunEndedParams | undefined> {
-    if (!vscode.workspace.isTrusted) {
-      const c = await vscode.window.showWarningMessage('Labbook does not run code in an untrusted workspace. Trust this folder to run scripts and notebooks with tracking.', 'Manage Workspace Trust');
-      if (c) await vscode.commands.executeCommand('workbench.trust.manage');
-      return undefined;
-    }
+    if (!(await this.trusted())) return undefined;
     let overrides = options?.overrides;
     if (!overrides) {
       const text = await vscode.window.showInputBox({
@@ -104,7 +100,34 @@ export class RunCommands implements vscode.Disposable {
 
     const python = await pythonInterpreter(target);
     this.log.info(`running ${kind} ${target.fsPath} with ${python.path} (from ${python.from})`);
-    const started = await this.client.request(StartRunRequest, { kind, target: target.fsPath, overrides, name: options?.name, python: python.path });
+    return this.execute({ kind, target: target.fsPath, overrides, name: options?.name, python: python.path });
+  }
+
+  /** Re-creates a recorded run (Runs tree context menu, or pick one). */
+  async rerun(runId?: string): Promise<RunEndedParams | undefined> {
+    if (!(await this.trusted())) return undefined;
+    let id = runId;
+    if (!id) {
+      const page = await this.client.request(ListRunsRequest, { limit: 200 });
+      const pick = await vscode.window.showQuickPick(
+        page.runs.filter((r) => r.kind === 'script' || r.kind === 'notebook').map((r) => ({ label: r.name, description: `${r.id} · ${r.status}`, detail: r.command ?? undefined, id: r.id })),
+        { title: 'Re-run which run?' },
+      );
+      id = pick?.id;
+    }
+    return id ? this.execute({ kind: 'rerun', target: id }) : undefined;
+  }
+
+  /** Running code needs Workspace Trust; without it, say so (once) and offer to manage it. */
+  private async trusted(): Promise<boolean> {
+    if (vscode.workspace.isTrusted) return true;
+    const c = await vscode.window.showWarningMessage('Labbook does not run code in an untrusted workspace. Trust this folder to run scripts and notebooks with tracking.', 'Manage Workspace Trust');
+    if (c) await vscode.commands.executeCommand('workbench.trust.manage');
+    return false;
+  }
+
+  private async execute(params: StartRunParams): Promise<RunEndedParams> {
+    const started = await this.client.request(StartRunRequest, params);
     this.output.appendLine(`── run ${started.runId} (${started.name}) ──`);
     const ended = new Promise<RunEndedParams>((resolve) => this.waiting.set(started.runId, resolve));
     const result = await vscode.window.withProgress(
@@ -121,6 +144,22 @@ export class RunCommands implements vscode.Disposable {
   private report(r: RunEndedParams): void {
     this.output.appendLine(`── run ${r.runId} ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''} in ${formatDuration(r.durationS)} ──`);
     for (const w of r.warnings) this.output.appendLine(`warning: ${w}`);
+    const v = r.verdict;
+    if (v) {
+      const short = (h: string | null) => (h ? h.slice(0, 12) : 'missing');
+      for (const c of v.dataChanged) this.output.appendLine(`data changed since ${v.original}: ${c.path} (${short(c.before)} → ${short(c.after)})`);
+      for (const c of v.codeChanged) this.output.appendLine(`code changed since ${v.original}: ${c.path} (${short(c.before)} → ${short(c.after)})`);
+      for (const d of v.differences) this.output.appendLine(`differs from ${v.original}: ${d.metric} ${d.before} → ${d.after}`);
+      const changed = v.dataChanged.length + v.codeChanged.length ? ` (${v.dataChanged.length} data and ${v.codeChanged.length} code file(s) changed since)` : '';
+      if (v.reproduced) void vscode.window.showInformationMessage(`Labbook: run ${r.runId} reproduced ${v.original}${changed}.`);
+      else {
+        const what = r.status !== 'finished' ? `it ${r.status}` : v.differences.map((d) => `${d.metric} ${d.before} → ${d.after}`).join(', ');
+        void vscode.window.showWarningMessage(`Labbook: run ${r.runId} did not reproduce ${v.original}: ${what}${changed}.`, 'Show Output').then((c) => {
+          if (c) this.output.show(true);
+        });
+      }
+      return;
+    }
     if (r.status === 'finished') {
       void vscode.window.showInformationMessage(`Labbook: run ${r.name} (${r.runId}) finished in ${formatDuration(r.durationS)}.`, 'Show Runs').then((c) => {
         if (c) void vscode.commands.executeCommand('labbook.showRuns');

@@ -6,6 +6,7 @@ import { LabbookError, describeError } from '../core/errors';
 import type { StoreHandle } from '../core/storeHandle';
 import type { RunEndedParams, RunOutputParams, StartRunParams, StartRunResult } from '../protocol/requests';
 import { trackNotebook } from '../tracking/notebook';
+import { rerun } from '../tracking/rerun';
 import { type TrackResult, trackRun } from '../tracking/runner';
 import * as path from 'path';
 
@@ -44,7 +45,6 @@ export class RunManager {
         cwd: p.kind === 'notebook' ? path.dirname(p.target) : workspace,
         overrides: new Map(Object.entries(p.overrides ?? {})),
         name: p.name,
-        python: p.python,
         signal: abort.signal,
         onOutput: (stream: 'stdout' | 'stderr', text: string) => started && this.events.output({ runId: started.runId, stream, text }),
         onStarted: (run: { id: string; name: string }) => {
@@ -53,12 +53,22 @@ export class RunManager {
           resolve(started);
         },
       };
-      job = p.kind === 'notebook' ? trackNotebook(store, { ...common, notebook: p.target }) : trackRun(store, { ...common, command: [p.python, p.target, ...(p.args ?? [])] });
+      let verdict: RunEndedParams['verdict'];
+      const python = p.python ?? 'python3';
+      job =
+        p.kind === 'rerun'
+          ? rerun(store, p.target, { ...common, python: p.python }).then((r) => {
+              verdict = { original: r.original, ...r.verdict };
+              return r.result;
+            })
+          : p.kind === 'notebook'
+            ? trackNotebook(store, { ...common, python, notebook: p.target })
+            : trackRun(store, { ...common, python, command: [python, p.target, ...(p.args ?? [])] });
       register();
       void job.then(
         (r) => {
           this.active.delete(r.run.id);
-          this.events.ended({ runId: r.run.id, name: r.run.name, status: r.run.status, exitCode: r.run.exitCode, durationS: r.run.durationS, warnings: r.warnings });
+          this.events.ended({ runId: r.run.id, name: r.run.name, status: r.run.status, exitCode: r.run.exitCode, durationS: r.run.durationS, warnings: r.warnings, verdict });
         },
         (e) => {
           // Before the run exists the request fails with the reason; after, the end says it.

@@ -42,16 +42,16 @@ export const GetRunRequest = new RequestType<GetRunParams, RunDetail, LabbookErr
 export const RunsChangedNotification = new NotificationType<RunsChangedParams>('labbook/runs/changed');
 
 export interface StartRunParams {
-  kind: 'script' | 'notebook';
-  /** Absolute path of the script or notebook. */
+  kind: 'script' | 'notebook' | 'rerun';
+  /** Absolute path of the script or notebook; for 'rerun', the id of the run to re-create. */
   target: string;
   /** The script's own arguments (scripts only). */
   args?: string[];
   /** `-p` overrides: replace/append `--k v` for scripts, injected after the parameters cell for notebooks. */
   overrides?: Record<string, string>;
   name?: string;
-  /** The interpreter (the extension resolves labbook.python.path / the Python extension's choice). */
-  python: string;
+  /** The interpreter (the extension resolves labbook.python.path / the Python extension's choice); a rerun uses the original's unless given. */
+  python?: string;
 }
 
 export interface StartRunResult {
@@ -74,6 +74,14 @@ export interface RunEndedParams {
   warnings: string[];
   /** Set when the run could not start or the tracking itself failed. */
   error?: string;
+  /** For reruns: what changed since the original and whether the results match. */
+  verdict?: {
+    original: string;
+    reproduced: boolean;
+    dataChanged: { path: string; before: string | null; after: string | null }[];
+    codeChanged: { path: string; before: string | null; after: string | null }[];
+    differences: { metric: string; before: number | null; after: number | null }[];
+  };
 }
 
 export const StartRunRequest = new RequestType<StartRunParams, StartRunResult, LabbookErrorData>('labbook/run/start');

@@ -46,5 +46,16 @@ export function registerTrackingSuite(): void {
       assert.strictEqual(details.get('lr'), '0.2  (override)');
       assert.strictEqual(details.get('loss'), '0.8 @1');
     });
+
+    it('Re-run from the Runs tree reproduces the run as its child', async () => {
+      const nodes = await api.runsTree.getChildren();
+      const train = nodes.find((n) => api.runsTree.getTreeItem(n).label === 'train')!;
+      assert.match(String(api.runsTree.getTreeItem(train).contextValue), /^labbook\.run\./, 'the context menu applies');
+      const ended = await vscode.commands.executeCommand<RunEndedParams>('labbook.rerun', train);
+      assert.strictEqual(ended?.status, 'finished', JSON.stringify(ended));
+      assert.strictEqual(ended.verdict?.reproduced, true, JSON.stringify(ended.verdict));
+      const kids = await api.runsTree.getChildren(train);
+      assert.ok(kids.some((k) => k.type === 'run' && k.run.id === ended.runId), 'the rerun is listed under the original');
+    });
   });
 }

@@ -111,12 +111,13 @@ def _install(run_dir, workspace):
 
     def emit(kind, path):
         key = (kind, path)
-        if key in seen or state['dead']:
-            return
-        seen.add(key)
         line = '{"t":"%s","ts":%d,"path":%s}\n' % (kind, time.time_ns() // 1000000, jstr(path))
         data = line.encode('utf-8')
         with lock:
+            # Checked under the lock: two threads opening the same file must not both report it.
+            if key in seen or state['dead']:
+                return
+            seen.add(key)
             try:
                 f = state['file']
                 if f is None:
