@@ -23,9 +23,22 @@ export type RunEvent =
 
 export type CellEvent = Extract<RunEvent, { t: 'cell' }>;
 
+/**
+ * A path relative to the workspace when inside it. The Python side reports real paths (symlinks
+ * followed), so the workspace's real path is tried as well as the path as given.
+ */
 export function relativeToWorkspace(workspace: string, p: string): string {
-  const rel = path.relative(workspace, p);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : p;
+  let real = workspace;
+  try {
+    real = fs.realpathSync(workspace);
+  } catch {
+    // a workspace that vanished: compare as given
+  }
+  for (const root of real === workspace ? [workspace] : [workspace, real]) {
+    const rel = path.relative(root, p);
+    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
+  }
+  return p;
 }
 
 function metricValue(v: RunEvent & { t: 'metric' }): number {

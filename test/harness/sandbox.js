@@ -40,10 +40,11 @@ async function main() {
     const icon = page.locator('.activitybar a[aria-label^="Labbook"], .activitybar li[aria-label^="Labbook"]').first();
     await icon.waitFor({ timeout: 60_000 });
     await icon.click();
-    await page.locator('.monaco-list-row', { hasText: 'train-' }).first().waitFor({ timeout: 60_000 });
-    await page.locator('.monaco-list-row', { hasText: 'train-' }).first().click();
+    const run = page.locator('.monaco-list-row', { hasText: /finished|failed|crashed|running/ }).first();
+    await run.waitFor({ timeout: 60_000 });
+    await run.click();
     await page.keyboard.press('ArrowRight');
-    await page.locator('.monaco-list-row', { hasText: 'epochs' }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.monaco-list-row', { hasText: '(cli)' }).first().waitFor({ timeout: 30_000 });
     // The Compare webview lives in nested iframes; wait until its script has rendered.
     const deadline = Date.now() + 30_000;
     let rendered = false;

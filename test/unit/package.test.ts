@@ -36,6 +36,7 @@ describe('VSIX package', () => {
       'dist/native/better_sqlite3.node',
       'dist/python/boot/sitecustomize.py',
       'dist/python/labbook/__init__.py',
+      'dist/python/labbook_names.py',
       'dist/python/labbook_nbrun.py',
       'dist/python/labbook_probe.py',
       'dist/server.js',
