@@ -73,7 +73,10 @@ export function resolveCommand(command: string[], cwd: string, python = 'python3
   if (command.length === 0) throw new LabbookError('BAD_ARGUMENT', 'no command to run (give it after --, e.g. labbook run -- python train.py)');
   const first = command[0];
   let argv: string[];
-  if (PYTHON_RE.test(path.basename(first))) argv = [python === 'python3' ? first : python, ...command.slice(1)];
+  // `python`/`python3` mean "the user's interpreter" (the setting, else python3); a path or a
+  // specific version (`python3.12`, `.venv/bin/python`) is taken as typed.
+  if (first === 'python' || first === 'python3') argv = [python, ...command.slice(1)];
+  else if (PYTHON_RE.test(path.basename(first))) argv = [...command];
   else if (first.endsWith('.py')) argv = [python, ...command];
   else return { argv: [...command], scriptArgs: command.slice(1), scriptArgsAt: 1, python: false };
   let i = 1;

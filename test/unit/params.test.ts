@@ -62,6 +62,9 @@ describe('commands', () => {
     assert.equal(m.script, undefined);
     assert.deepEqual(m.scriptArgs, ['--x', '1']);
     assert.equal(resolveCommand(['make', 'all'], dir).python, false);
+    assert.deepEqual(resolveCommand(['python', 'train.py'], dir).argv, ['python3', 'train.py'], 'plain python means the default interpreter');
+    assert.deepEqual(resolveCommand(['python3.11', 'train.py'], dir, '/opt/py').argv, ['python3.11', 'train.py'], 'a specific version is kept');
+    assert.deepEqual(resolveCommand(['/venv/bin/python', 'train.py'], dir, '/opt/py').argv, ['/venv/bin/python', 'train.py'], 'a path is kept');
   });
 
   it('a missing script is a clear error', () => {
