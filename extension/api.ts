@@ -5,6 +5,7 @@ import type { ServerState } from './client/serverClient';
 import type { RunsTreeProvider } from './views/runsTree';
 import type { CompareViewProvider } from './views/compareView';
 import type { RunCommands } from './commands/tracking';
+import type { SessionRecorder } from './notebook/sessionRecorder';
 
 export interface LabbookApi {
   /** Milliseconds `activate` itself took (the server starts after it returns). */
@@ -20,4 +21,6 @@ export interface LabbookApi {
   readonly compareView: CompareViewProvider;
   /** Runs started from VS Code (Run Script / Run Notebook with Tracking). */
   readonly runs: RunCommands;
+  /** Live capture of notebooks run in the editor, and their hidden-state diagnostics. */
+  readonly sessions: SessionRecorder;
 }

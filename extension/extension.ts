@@ -10,6 +10,7 @@ import { coreCommands } from './commands/core';
 import { ViewIds } from './commands/ids';
 import { registerCommands } from './commands/table';
 import { RunCodeLens, RunCommands } from './commands/tracking';
+import { SessionRecorder } from './notebook/sessionRecorder';
 import { DisposableStore } from './util/dispose';
 import { Log } from './util/log';
 import { CompareViewProvider } from './views/compareView';
@@ -34,7 +35,8 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
   disposables.add(vscode.window.registerWebviewViewProvider(ViewIds.compare, compareView));
 
   const runs = disposables.add(new RunCommands(client, log));
-  for (const d of registerCommands(coreCommands({ client, runsTree, runs, log }), log)) disposables.add(d);
+  const sessions = disposables.add(new SessionRecorder(client, log));
+  for (const d of registerCommands(coreCommands({ client, runsTree, runs, sessions, log }), log)) disposables.add(d);
   disposables.add(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new RunCodeLens()));
   disposables.add(vscode.workspace.onDidGrantWorkspaceTrust(() => void client.notify(WorkspaceTrustedNotification, {})));
   disposables.add(vscode.commands.registerCommand('labbook.runs.showMore', () => runsTree.showMore()));
@@ -73,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
     runsTree,
     compareView,
     runs,
+    sessions,
   };
 }
 

@@ -8,8 +8,13 @@ import * as path from 'path';
 import { LabbookError, describeError } from './core/errors';
 import { StoreHandle } from './core/storeHandle';
 import { getRun, listRuns } from './handlers/runs';
+import { SessionManager } from './handlers/sessions';
 import { RunManager } from './handlers/tracking';
 import {
+  CellExecutedRequest,
+  CheckCellsRequest,
+  EndSessionRequest,
+  SaveSnapshotRequest,
   CancelRunRequest,
   type RunEndedParams,
   RunEndedNotification,
@@ -39,6 +44,7 @@ console.error = (...a: unknown[]) => log.error(a.map(String).join(' '));
 
 let handle = new StoreHandle(null);
 let runs = new RunManager(handle, trackingEvents());
+let sessions = new SessionManager(handle);
 
 function trackingEvents() {
   return {
@@ -74,6 +80,7 @@ connection.onInitialize((params) => {
   handle = new StoreHandle(workspace);
   runs = new RunManager(handle, trackingEvents());
   runs.trusted = options.trusted ?? false;
+  sessions = new SessionManager(handle);
   log.info(`Labbook server ${LABBOOK_VERSION} on Node ${process.version} (ABI ${process.versions.modules}, ${process.execPath}), pid ${process.pid}`);
   log.info(workspace ? `workspace ${workspace}` : 'no workspace folder open: nothing to track');
   try {
@@ -117,6 +124,20 @@ connection.onRequest(StartRunRequest, async (p) => {
   }
 });
 connection.onRequest(CancelRunRequest, guarded((p) => runs.cancel(p.runId)));
+connection.onRequest(CellExecutedRequest, guarded((p) => {
+  const r = sessions.executed(p);
+  void connection.sendNotification(RunsChangedNotification, { reason: 'external-write' });
+  return r;
+}));
+connection.onRequest(SaveSnapshotRequest, guarded((p) => sessions.snapshot(p.notebook)));
+connection.onRequest(EndSessionRequest, guarded((p) => sessions.end(p.notebook)));
+connection.onRequest(CheckCellsRequest, async (p) => {
+  try {
+    return await sessions.check(p);
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
 connection.onNotification(WorkspaceTrustedNotification, () => {
   runs.trusted = true;
 });
@@ -125,6 +146,11 @@ connection.onShutdown(async () => {
   log.info('shutdown: stopping runs in progress, closing the store');
   // Stopped runs still record how they ended before the store closes.
   await runs.cancelAll(5000);
+  try {
+    sessions.endAll();
+  } catch (e) {
+    log.error(`ending notebook sessions: ${describeError(e)}`);
+  }
   handle.close();
 });
 process.on('exit', () => handle.close());

@@ -7,6 +7,7 @@ export const CommandIds = {
   runScript: 'labbook.runScript',
   runNotebook: 'labbook.runNotebook',
   rerun: 'labbook.rerun',
+  saveSnapshot: 'labbook.saveSnapshot',
 } as const;
 
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];

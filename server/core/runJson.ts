@@ -2,7 +2,7 @@
  * The machine-readable form of one run (`labbook show RUN --json`): params as a map, full
  * metric series, environment with the package list expanded, paths relative to the workspace.
  */
-import type { RunDetail } from '../protocol/dto';
+import type { ExecutionDto, RunDetail } from '../protocol/dto';
 import type { Store } from '../store/db';
 
 export interface RunJson {
@@ -37,6 +37,8 @@ export interface RunJson {
   code: { path: string; kind: string; sha256: string }[];
   tags: string[];
   children: string[];
+  /** Session runs: cells executed in VS Code's notebook editor, in order. */
+  executions?: ExecutionDto[];
 }
 
 export function runJson(store: Store, run: RunDetail): RunJson {
@@ -85,5 +87,6 @@ export function runJson(store: Store, run: RunDetail): RunJson {
     code: run.code.map((c) => ({ path: c.path, kind: c.kind, sha256: c.blob })),
     tags: run.tags,
     children: run.children.map((c) => c.id),
+    ...(run.kind === 'session' ? { executions: store.executions(run.id) } : {}),
   };
 }

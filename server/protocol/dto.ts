@@ -87,6 +87,19 @@ export interface CodeDto {
   blob: string;
 }
 
+/** One cell execution in VS Code's notebook editor, recorded in a session run. */
+export interface ExecutionDto {
+  seq: number;
+  cellId: string | null;
+  cellIndex: number;
+  sourceSha256: string;
+  executionCount: number | null;
+  success: boolean | null;
+  /** Milliseconds since the epoch. */
+  startedAt: number | null;
+  durationMs: number | null;
+}
+
 export interface ArtifactDto {
   path: string;
   blob: string | null;

@@ -4,7 +4,7 @@
  * Runtime dependency: vscode-jsonrpc's message-type classes only (no vscode, no node built-ins).
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
-import type { RunDetail, RunPage, RunSortKey, RunStatus, RuntimeInfo, SortOrder, StoreInfo } from './dto';
+import type { ExecutionDto, RunDetail, RunPage, RunSortKey, RunStatus, RuntimeInfo, SortOrder, StoreInfo } from './dto';
 
 export interface ServerInfo {
   store: StoreInfo;
@@ -90,6 +90,45 @@ export const RunOutputNotification = new NotificationType<RunOutputParams>('labb
 export const RunEndedNotification = new NotificationType<RunEndedParams>('labbook/run/ended');
 /** The user trusted the workspace after the server started: running code is allowed from now on. */
 export const WorkspaceTrustedNotification = new NotificationType<Record<string, never>>('labbook/workspace/trusted');
+
+export interface CellExecutedParams {
+  /** Absolute path of the .ipynb. */
+  notebook: string;
+  execution: Omit<ExecutionDto, 'seq'>;
+}
+
+export interface NotebookParams {
+  notebook: string;
+}
+
+export interface CheckCellsParams {
+  notebook: string;
+  cells: CodeCellStateDto[];
+  /** Interpreter whose ast reads the cells (names analysis); python3 when absent. */
+  python?: string;
+}
+
+export interface CodeCellStateDto {
+  index: number;
+  source: string;
+  executionCount: number | null;
+  editedSinceRun?: boolean;
+}
+
+export interface HiddenStateProblem {
+  cell: number;
+  kind: string;
+  message: string;
+}
+
+/** Records one finished cell execution in the notebook's session run (created on first use). */
+export const CellExecutedRequest = new RequestType<CellExecutedParams, { runId: string }, LabbookErrorData>('labbook/session/executed');
+/** Keeps the notebook as saved on disk now in its session run (code + a snapshot artifact). */
+export const SaveSnapshotRequest = new RequestType<NotebookParams, { runId: string; artifact: string }, LabbookErrorData>('labbook/session/snapshot');
+/** The notebook was closed: its session run ends. */
+export const EndSessionRequest = new RequestType<NotebookParams, { runId: string | null }, LabbookErrorData>('labbook/session/end');
+/** Hidden-state analysis of a live notebook; tags its session run `hidden-state` when it finds any. */
+export const CheckCellsRequest = new RequestType<CheckCellsParams, { problems: HiddenStateProblem[]; warnings: string[] }, LabbookErrorData>('labbook/notebook/check');
 
 /** Options the extension passes in `initialize`. */
 export interface LabbookInitializationOptions {

@@ -17,6 +17,7 @@ import type {
   ArtifactDto,
   CodeDto,
   EnvironmentDto,
+  ExecutionDto,
   InputDto,
   MetricSeries,
   MetricSummary,
@@ -409,6 +410,32 @@ export class Store {
     this.write(() => {
       this.db.prepare('INSERT OR REPLACE INTO code (rid, path, kind, blob) VALUES (?, ?, ?, ?)').run(rid, c.path, c.kind, c.blob);
     });
+  }
+
+  /** Appends executions (cells run in VS Code's notebook editor) to a session run, in order. */
+  addExecutions(id: string, executions: readonly Omit<ExecutionDto, 'seq'>[]): void {
+    const rid = this.resolveRid(id);
+    this.write(() => {
+      let seq = (this.db.prepare('SELECT COALESCE(MAX(seq), -1) AS s FROM executions WHERE rid = ?').get(rid) as { s: number }).s;
+      const put = this.db.prepare(
+        'INSERT INTO executions (rid, seq, cell_id, cell_index, source_sha256, execution_count, success, started_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (const e of executions) put.run(rid, ++seq, e.cellId, e.cellIndex, e.sourceSha256, e.executionCount, e.success === null ? null : e.success ? 1 : 0, e.startedAt, e.durationMs);
+    });
+  }
+
+  executions(id: string): ExecutionDto[] {
+    const rid = this.resolveRid(id);
+    return (this.db.prepare('SELECT * FROM executions WHERE rid = ? ORDER BY seq').all(rid) as Row[]).map((r) => ({
+      seq: r.seq as number,
+      cellId: (r.cell_id as string | null) ?? null,
+      cellIndex: r.cell_index as number,
+      sourceSha256: r.source_sha256 as string,
+      executionCount: (r.execution_count as number | null) ?? null,
+      success: r.success === null ? null : r.success === 1,
+      startedAt: (r.started_at as number | null) ?? null,
+      durationMs: (r.duration_ms as number | null) ?? null,
+    }));
   }
 
   addTag(id: string, tag: string): void {

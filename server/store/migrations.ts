@@ -70,6 +70,20 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (rid, tag)
   ) WITHOUT ROWID;
 
+  -- Cells executed in VS Code's notebook editor during a session run, in the order they ran.
+  CREATE TABLE executions (
+    rid             INTEGER NOT NULL REFERENCES runs(rid) ON DELETE CASCADE,
+    seq             INTEGER NOT NULL,
+    cell_id         TEXT,
+    cell_index      INTEGER NOT NULL,
+    source_sha256   TEXT NOT NULL,
+    execution_count INTEGER,
+    success         INTEGER,
+    started_at      INTEGER,
+    duration_ms     REAL,
+    PRIMARY KEY (rid, seq)
+  ) WITHOUT ROWID;
+
   -- SHA-256 of files by identity, so an unchanged large file is not read again.
   CREATE TABLE hash_cache (
     path     TEXT PRIMARY KEY,

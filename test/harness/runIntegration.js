@@ -29,6 +29,8 @@ function writeTrackingProject(ws) {
     ],
   };
   fs.writeFileSync(path.join(ws, 'analysis.ipynb'), JSON.stringify(nb, null, 1));
+  const live = { ...nb, cells: [cell('x = 1'), cell('y = x + 1'), cell('print(z)')] };
+  fs.writeFileSync(path.join(ws, 'live.ipynb'), JSON.stringify(live, null, 1));
   fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
   fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'labbook.python.path': process.env.LABBOOK_TEST_PYTHON || '/usr/bin/python3' }, null, 2));
 }

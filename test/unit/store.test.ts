@@ -36,7 +36,7 @@ describe('store: creation and migrations', () => {
     const p = storePaths(ws);
     const db = new Database(p.db, { readonly: true });
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    assert.deepEqual(tables, ['artifacts', 'blobs', 'code', 'deployments', 'environments', 'experiments', 'hash_cache', 'inputs', 'metrics', 'models', 'params', 'predictions', 'runs', 'tags']);
+    assert.deepEqual(tables, ['artifacts', 'blobs', 'code', 'deployments', 'environments', 'executions', 'experiments', 'hash_cache', 'inputs', 'metrics', 'models', 'params', 'predictions', 'runs', 'tags']);
     assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.equal(db.pragma('application_id', { simple: true }), LABBOOK_APPLICATION_ID);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');

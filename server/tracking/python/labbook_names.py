@@ -1,6 +1,6 @@
 """Names each code cell of a notebook defines and uses, read statically with this interpreter's ast.
 
-    python labbook_names.py NOTEBOOK.ipynb
+    python labbook_names.py NOTEBOOK.ipynb      (or - to read the notebook JSON from stdin)
 prints one JSON object: {"cells": [{"index": i, "defines": [...], "uses": [...], "error": str|null}]}
 ("uses" = names read before the cell itself assigns them; builtins left out). IPython magics and
 shell lines are blanked first so the rest still parses.
@@ -116,8 +116,11 @@ class Names(ast.NodeVisitor):
 
 
 def main():
-    with open(sys.argv[1], encoding="utf-8") as f:
-        nb = json.load(f)
+    if sys.argv[1] == "-":
+        nb = json.load(sys.stdin)
+    else:
+        with open(sys.argv[1], encoding="utf-8") as f:
+            nb = json.load(f)
     out = []
     for index, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") != "code":

@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -122,6 +123,12 @@ export function registerDeactivateSuite(): void {
       console.log(`      (deactivate took ${Date.now() - t0} ms)`);
       assert.ok(!alive(pid), 'server process exited');
       // SQLite removes the -wal file when the last connection closes cleanly.
+      // Notebook sessions still open end as finished, not left running.
+      const list = JSON.parse(
+        execFileSync(process.env.LABBOOK_TEST_NODE || 'node', [path.join(e.extensionPath, 'dist', 'cli.js'), 'runs', '--json', '-C', workspaceRoot()], { encoding: 'utf8' }),
+      ) as { runs: { kind: string; status: string }[] };
+      const sessions = list.runs.filter((r) => r.kind === 'session');
+      assert.ok(sessions.length > 0 && sessions.every((r) => r.status === 'finished'), JSON.stringify(sessions));
       const wal = path.join(workspaceRoot(), '.labbook', 'labbook.db-wal');
       assert.ok(!fs.existsSync(wal), `no -wal file left behind; open by: ${holders(path.join(workspaceRoot(), '.labbook', 'labbook.db')).join('; ')}`);
     });

@@ -5,6 +5,7 @@
 import Mocha from 'mocha';
 import { registerDeactivateSuite, registerExtensionSuite } from './extension.test';
 import { registerFailureSuite } from './failure.test';
+import { registerSessionSuite } from './session.test';
 import { registerTrackingSuite } from './tracking.test';
 
 export function run(): Promise<void> {
@@ -13,6 +14,7 @@ export function run(): Promise<void> {
   registerExtensionSuite();
   registerFailureSuite();
   registerTrackingSuite();
+  registerSessionSuite();
   registerDeactivateSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
