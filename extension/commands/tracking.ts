@@ -100,7 +100,8 @@ export class RunCommands implements vscode.Disposable {
 
     const python = await pythonInterpreter(target);
     this.log.info(`running ${kind} ${target.fsPath} with ${python.path} (from ${python.from})`);
-    return this.execute({ kind, target: target.fsPath, overrides, name: options?.name, python: python.path });
+    const data = vscode.workspace.getConfiguration('labbook', target).get<string[]>('tracking.dataInputs', []);
+    return this.execute({ kind, target: target.fsPath, overrides, name: options?.name, python: python.path, data });
   }
 
   /** Re-creates a recorded run (Runs tree context menu, or pick one). */

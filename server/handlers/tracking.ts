@@ -45,6 +45,7 @@ export class RunManager {
         cwd: p.kind === 'notebook' ? path.dirname(p.target) : workspace,
         overrides: new Map(Object.entries(p.overrides ?? {})),
         name: p.name,
+        data: p.data,
         signal: abort.signal,
         onOutput: (stream: 'stdout' | 'stderr', text: string) => started && this.events.output({ runId: started.runId, stream, text }),
         onStarted: (run: { id: string; name: string }) => {

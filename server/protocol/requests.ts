@@ -52,6 +52,8 @@ export interface StartRunParams {
   name?: string;
   /** The interpreter (the extension resolves labbook.python.path / the Python extension's choice); a rerun uses the original's unless given. */
   python?: string;
+  /** Globs (workspace-relative) of data files to hash as declared inputs. */
+  data?: string[];
 }
 
 export interface StartRunResult {

@@ -32,7 +32,12 @@ function writeTrackingProject(ws) {
   const live = { ...nb, cells: [cell('x = 1'), cell('y = x + 1'), cell('print(z)')] };
   fs.writeFileSync(path.join(ws, 'live.ipynb'), JSON.stringify(live, null, 1));
   fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
-  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'labbook.python.path': process.env.LABBOOK_TEST_PYTHON || '/usr/bin/python3' }, null, 2));
+  fs.mkdirSync(path.join(ws, 'data'), { recursive: true });
+  fs.writeFileSync(path.join(ws, 'data', 'extra.csv'), 'a,b\n1,2\n');
+  fs.writeFileSync(
+    path.join(ws, '.vscode', 'settings.json'),
+    JSON.stringify({ 'labbook.python.path': process.env.LABBOOK_TEST_PYTHON || '/usr/bin/python3', 'labbook.tracking.dataInputs': ['data/*.csv'] }, null, 2),
+  );
 }
 
 async function main() {

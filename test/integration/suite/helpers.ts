@@ -99,3 +99,18 @@ export function holders(file: string): string[] {
     })
     .map((p) => `${p.pid} ${p.cmd.slice(0, 160)}`);
 }
+
+export interface ShownRun {
+  kind: string;
+  status: string;
+  tags: string[];
+  inputs: { path: string; sha256: string | null; declared: boolean }[];
+  executions?: { cellIndex: number; executionCount: number; success: boolean }[];
+  artifacts: { path: string; kind: string }[];
+}
+
+/** `labbook show RUN --json`, run with the Node that built the SQLite addon. */
+export function showRun(ext: vscode.Extension<unknown>, id: string): ShownRun {
+  const out = execFileSync(process.env.LABBOOK_TEST_NODE || 'node', [path.join(ext.extensionPath, 'dist', 'cli.js'), 'show', id, '--json', '-C', workspaceRoot()], { encoding: 'utf8' });
+  return JSON.parse(out) as ShownRun;
+}

@@ -1,15 +1,8 @@
 import * as assert from 'assert';
-import { execFileSync } from 'child_process';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { LabbookApi } from '../../../extension/api';
-import { labbook, waitForEvent, waitForServer, workspaceRoot } from './helpers';
-
-/** `labbook show RUN --json` with the Node that built the SQLite addon. */
-function showRun(ext: vscode.Extension<unknown>, id: string): { kind: string; status: string; tags: string[]; executions?: { cellIndex: number; executionCount: number; success: boolean }[]; artifacts: { path: string; kind: string }[] } {
-  const out = execFileSync(process.env.LABBOOK_TEST_NODE || 'node', [path.join(ext.extensionPath, 'dist', 'cli.js'), 'show', id, '--json', '-C', workspaceRoot()], { encoding: 'utf8' });
-  return JSON.parse(out);
-}
+import { labbook, showRun, waitForEvent, waitForServer, workspaceRoot } from './helpers';
 
 export function registerSessionSuite(): void {
   describe('Labbook in the notebook editor', () => {

@@ -3,13 +3,14 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { LabbookApi } from '../../../extension/api';
 import type { RunEndedParams } from '../../../server/protocol/requests';
-import { labbook, waitForServer, workspaceRoot } from './helpers';
+import { labbook, showRun, waitForServer, workspaceRoot } from './helpers';
 
 export function registerTrackingSuite(): void {
   describe('Labbook runs from VS Code', () => {
     let api: LabbookApi;
+    let ext: vscode.Extension<LabbookApi>;
     before(async () => {
-      ({ api } = await labbook());
+      ({ api, ext } = await labbook());
       await waitForServer(api, 'running');
     });
 
@@ -45,6 +46,9 @@ export function registerTrackingSuite(): void {
       const details = await childrenOf('train');
       assert.strictEqual(details.get('lr'), '0.2  (override)');
       assert.strictEqual(details.get('loss'), '0.8 @1');
+      // labbook.tracking.dataInputs declares data/*.csv: hashed although the script never reads it.
+      const inputs = showRun(ext, ended.runId).inputs;
+      assert.deepStrictEqual(inputs.map((i) => [i.path, i.declared, !!i.sha256]), [['data/extra.csv', true, true]]);
     });
 
     it('Re-run from the Runs tree reproduces the run as its child', async () => {
