@@ -250,6 +250,19 @@ describe('labbook run NOTEBOOK.ipynb', () => {
     assert.deepEqual(show(ws, list.runs[0].id).metrics.m, [{ step: 0, value: 1 }]);
   });
 
+  it('a kernel that dies mid-run: run failed, what it logged before is kept', () => {
+    const ws = tempWorkspace('labbook-nb-');
+    fs.writeFileSync(path.join(ws, 'dies.ipynb'), notebook([{ source: "import labbook\nlabbook.log_metric('before', 7)" }, { source: 'import os\nos._exit(1)' }, { source: "labbook.log_metric('after', 1)" }]));
+    const r = cli(['run', 'dies.ipynb', '--python', PY], ws);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cell 1 failed: DeadKernelError/);
+    const list = JSON.parse(cli(['runs', '--json', '-C', ws], ws).stdout) as { runs: { id: string; status: string }[] };
+    assert.equal(list.runs[0].status, 'failed');
+    const run = show(ws, list.runs[0].id);
+    assert.deepEqual(run.metrics.before, [{ step: 0, value: 7 }]);
+    assert.equal(run.metrics.after, undefined);
+  });
+
   it('invalid notebook JSON: error with line and column, nothing recorded', () => {
     const ws = tempWorkspace('labbook-nb-');
     fs.writeFileSync(path.join(ws, 'broken.ipynb'), '{\n  "cells": [\n    {"cell_type": "code",,}\n  ]\n}\n');
