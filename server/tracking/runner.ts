@@ -171,65 +171,74 @@ export async function trackRun(store: Store, o: TrackOptions): Promise<TrackResu
     throw e;
   }
   o.onStarted?.(run);
+  try {
+    const py = pythonDir();
+    const envParts: Promise<Partial<EnvironmentDto>>[] = [captureSystem(), captureGit(store, workspace)];
+    if (resolved.python) envParts.push(capturePython(store, argv[0], py));
+    const environment = Promise.all(envParts).then(mergeEnvironment);
+    const declaredDone = Promise.all(declared.map((f) => applier.recordInput(f, true)));
 
-  const py = pythonDir();
-  const envParts: Promise<Partial<EnvironmentDto>>[] = [captureSystem(), captureGit(store, workspace)];
-  if (resolved.python) envParts.push(capturePython(store, argv[0], py));
-  const environment = Promise.all(envParts).then(mergeEnvironment);
-  const declaredDone = Promise.all(declared.map((f) => applier.recordInput(f, true)));
-
-  const limit = o.captureBytes ?? 2 * 1024 * 1024;
-  const out = { stdout: new BoundedCapture(limit), stderr: new BoundedCapture(limit) };
-  const child = spawn(argv[0], argv.slice(1), {
-    cwd,
-    env: {
-      ...process.env,
-      LABBOOK_RUN_DIR: runDir,
-      LABBOOK_RUN_ID: run.id,
-      LABBOOK_WORKSPACE: workspace,
-      PYTHONPATH: [path.join(py, 'boot'), py, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
-      PYTHONUNBUFFERED: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  for (const stream of ['stdout', 'stderr'] as const) {
-    child[stream].on('data', (d: Buffer) => {
-      out[stream].push(d);
-      o.onOutput?.(stream, d.toString('utf8'));
+    const limit = o.captureBytes ?? 2 * 1024 * 1024;
+    const out = { stdout: new BoundedCapture(limit), stderr: new BoundedCapture(limit) };
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd,
+      env: {
+        ...process.env,
+        LABBOOK_RUN_DIR: runDir,
+        LABBOOK_RUN_ID: run.id,
+        LABBOOK_WORKSPACE: workspace,
+        PYTHONPATH: [path.join(py, 'boot'), py, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
+        PYTHONUNBUFFERED: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-  }
-  const onAbort = () => child.kill('SIGTERM');
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  const timer = setInterval(() => void applier.poll(), 150);
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-    child.once('error', (error) => resolve({ code: null, signal: null, error }));
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-  clearInterval(timer);
-  o.signal?.removeEventListener('abort', onAbort);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      child[stream].on('data', (d: Buffer) => {
+        out[stream].push(d);
+        o.onOutput?.(stream, d.toString('utf8'));
+      });
+    }
+    const onAbort = () => child.kill('SIGTERM');
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setInterval(() => void applier.poll(), 150);
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+      child.once('error', (error) => resolve({ code: null, signal: null, error }));
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+    clearInterval(timer);
+    o.signal?.removeEventListener('abort', onAbort);
 
-  await applier.finish();
-  writer.close();
-  await declaredDone;
-  store.setEnvironment(run.id, await environment);
-  for (const stream of ['stdout', 'stderr'] as const) {
-    const text = out[stream].text();
-    if (!text) continue;
-    store.addArtifact(run.id, { path: `${stream}.log`, blob: store.putBlob(text), size: Buffer.byteLength(text), kind: 'log' });
+    await applier.finish();
+    writer.close();
+    await declaredDone;
+    store.setEnvironment(run.id, await environment);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const text = out[stream].text();
+      if (!text) continue;
+      store.addArtifact(run.id, { path: `${stream}.log`, blob: store.putBlob(text), size: Buffer.byteLength(text), kind: 'log' });
+    }
+    if (applier.cells.length) {
+      const body = JSON.stringify(applier.cells);
+      store.addArtifact(run.id, { path: 'cells.json', blob: store.putBlob(body), size: Buffer.byteLength(body), kind: 'cell-timings' });
+    }
+    warnings.push(...applier.warnings);
+    let status: Exclude<RunStatus, 'running'>;
+    if (exit.error) {
+      warnings.push(`could not start ${argv[0]}: ${exit.error.message}`);
+      status = 'failed';
+    } else if (exit.signal) status = 'crashed';
+    else status = exit.code === 0 ? 'finished' : 'failed';
+    store.endRun(run.id, status, exit.code);
+    return { run: store.getRun(run.id), exitCode: exit.code, signal: exit.signal, warnings };
+  } catch (e) {
+    // Tracking itself failed (a store write, a copy): the run must not stay 'running' forever.
+    try {
+      store.endRun(run.id, 'failed', null);
+    } catch {
+      // the store is gone too; recovery marks it crashed on the next start
+    }
+    throw e;
   }
-  if (applier.cells.length) {
-    const body = JSON.stringify(applier.cells);
-    store.addArtifact(run.id, { path: 'cells.json', blob: store.putBlob(body), size: Buffer.byteLength(body), kind: 'cell-timings' });
-  }
-  warnings.push(...applier.warnings);
-  let status: Exclude<RunStatus, 'running'>;
-  if (exit.error) {
-    warnings.push(`could not start ${argv[0]}: ${exit.error.message}`);
-    status = 'failed';
-  } else if (exit.signal) status = 'crashed';
-  else status = exit.code === 0 ? 'finished' : 'failed';
-  store.endRun(run.id, status, exit.code);
-  return { run: store.getRun(run.id), exitCode: exit.code, signal: exit.signal, warnings };
 }
 
 function mergeEnvironment(parts: Partial<EnvironmentDto>[]): Partial<EnvironmentDto> {
