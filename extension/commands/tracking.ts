@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { CancelRunRequest, ListRunsRequest, type RunEndedParams, RunEndedNotification, RunOutputNotification, type StartRunParams, StartRunRequest } from '../../server/protocol/requests';
 import type { ServerClient } from '../client/serverClient';
 import { pythonInterpreter } from '../client/python';
-import { formatDuration } from '../../server/core/format';
+import { formatDuration, shortHash } from '../../server/core/format';
 import type { Log } from '../util/log';
 
 export interface RunCommandOptions {
@@ -147,9 +147,8 @@ export class RunCommands implements vscode.Disposable {
     for (const w of r.warnings) this.output.appendLine(`warning: ${w}`);
     const v = r.verdict;
     if (v) {
-      const short = (h: string | null) => (h ? h.slice(0, 12) : 'missing');
-      for (const c of v.dataChanged) this.output.appendLine(`data changed since ${v.original}: ${c.path} (${short(c.before)} → ${short(c.after)})`);
-      for (const c of v.codeChanged) this.output.appendLine(`code changed since ${v.original}: ${c.path} (${short(c.before)} → ${short(c.after)})`);
+      for (const c of v.dataChanged) this.output.appendLine(`data changed since ${v.original}: ${c.path} (${shortHash(c.before)} → ${shortHash(c.after)})`);
+      for (const c of v.codeChanged) this.output.appendLine(`code changed since ${v.original}: ${c.path} (${shortHash(c.before)} → ${shortHash(c.after)})`);
       for (const d of v.differences) this.output.appendLine(`differs from ${v.original}: ${d.metric} ${d.before} → ${d.after}`);
       const changed = v.dataChanged.length + v.codeChanged.length ? ` (${v.dataChanged.length} data and ${v.codeChanged.length} code file(s) changed since)` : '';
       if (v.reproduced) void vscode.window.showInformationMessage(`Labbook: run ${r.runId} reproduced ${v.original}${changed}.`);

@@ -11,7 +11,7 @@ import { SCHEMA_VERSION } from '../store/migrations';
 import { LABBOOK_VERSION } from '../version';
 import { type FlagSpec, type Parsed, UsageError, choiceFlag, intFlag, parseArgs } from './args';
 import { type Style, runDetail, runsTable } from './format';
-import { formatDuration } from '../core/format';
+import { formatDuration, shortHash } from '../core/format';
 import { runJson } from '../core/runJson';
 import { parseOverride } from '../tracking/params';
 import { checkNotebook } from '../tracking/check';
@@ -129,7 +129,6 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
       if (tol !== undefined && !(tol >= 0)) throw new UsageError(`--tolerance needs a number ≥ 0, got '${p.flags.get('tolerance')}'`);
       const store = Store.open(ctx.workspace, { create: false });
       if (!store) throw new LabbookError('NO_STORE', `${ctx.workspace} has no Labbook store (.labbook/), so there is no run '${p.positionals[0]}'.`);
-      const short = (h: string | null) => (h ? h.slice(0, 12) : 'missing');
       try {
         const { result, original, verdict } = await rerun(store, p.positionals[0], {
           tolerance: tol,
@@ -137,8 +136,8 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
           onOutput: (stream, text) => (stream === 'stdout' && !ctx.json ? process.stdout : process.stderr).write(text),
           onStarted: (run) => ctx.err(`labbook: re-running ${p.positionals[0]} as run ${run.id}`),
           onChanges: ({ data, code }) => {
-            for (const c of data) ctx.err(`labbook: warning: data changed: ${c.path} (${short(c.before)} → ${short(c.after)})`);
-            for (const c of code) ctx.err(`labbook: warning: code changed: ${c.path} (${short(c.before)} → ${short(c.after)})`);
+            for (const c of data) ctx.err(`labbook: warning: data changed: ${c.path} (${shortHash(c.before)} → ${shortHash(c.after)})`);
+            for (const c of code) ctx.err(`labbook: warning: code changed: ${c.path} (${shortHash(c.before)} → ${shortHash(c.after)})`);
           },
         });
         const r = result.run;

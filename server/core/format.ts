@@ -9,6 +9,11 @@ export function formatDuration(s: number): string {
   return `${h}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** The first 12 hex digits of a content hash, or 'missing' for a file that is gone. */
+export function shortHash(h: string | null): string {
+  return h ? h.slice(0, 12) : 'missing';
+}
+
 export function formatNumber(v: number | null): string {
   if (v === null) return 'NaN';
   if (Number.isInteger(v)) return String(v);

@@ -405,6 +405,12 @@ export class Store {
     });
   }
 
+  /** Keeps content made by Labbook itself (a log, a JSON summary) as a blob-backed artifact. */
+  addContentArtifact(id: string, artifactPath: string, content: string | Buffer, kind: string): void {
+    const blob = this.putBlob(content);
+    this.addArtifact(id, { path: artifactPath, blob, size: typeof content === 'string' ? Buffer.byteLength(content) : content.length, kind });
+  }
+
   addCode(id: string, c: CodeDto): void {
     const rid = this.resolveRid(id);
     this.write(() => {

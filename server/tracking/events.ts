@@ -28,13 +28,21 @@ export type CellEvent = Extract<RunEvent, { t: 'cell' }>;
  * followed), so the workspace's real path is tried as well as the path as given.
  */
 export function relativeToWorkspace(workspace: string, p: string): string {
-  let real = workspace;
+  return relativeTo(workspaceRoots(workspace), p);
+}
+
+/** The workspace as given and, when it differs, its real path. */
+export function workspaceRoots(workspace: string): string[] {
   try {
-    real = fs.realpathSync(workspace);
+    const real = fs.realpathSync(workspace);
+    return real === workspace ? [workspace] : [workspace, real];
   } catch {
-    // a workspace that vanished: compare as given
+    return [workspace]; // a workspace that vanished: compare as given
   }
-  for (const root of real === workspace ? [workspace] : [workspace, real]) {
+}
+
+function relativeTo(roots: readonly string[], p: string): string {
+  for (const root of roots) {
     const rel = path.relative(root, p);
     if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
   }
@@ -62,12 +70,17 @@ export class EventApplier {
   constructor(
     private readonly store: Store,
     private readonly runId: string,
-    private readonly workspace: string,
+    workspace: string,
     private readonly file: string,
     private readonly writer: MetricWriter,
     private readonly onProblem: (message: string) => void,
     private readonly notInputs: ReadonlySet<string> = new Set(),
-  ) {}
+  ) {
+    // Resolved once: every event's path is made relative against it.
+    this.roots = workspaceRoots(workspace);
+  }
+
+  private readonly roots: string[];
 
   /** Reads whatever complete lines were appended since the last call and queues them. */
   poll(): Promise<void> {
@@ -105,7 +118,7 @@ export class EventApplier {
   }
 
   private rel(p: string): string {
-    return relativeToWorkspace(this.workspace, p);
+    return relativeTo(this.roots, p);
   }
 
   private async apply(ev: RunEvent): Promise<void> {
@@ -122,10 +135,8 @@ export class EventApplier {
         break;
       }
       case 'confusion_matrix': {
-        const body = JSON.stringify({ labels: ev.labels, matrix: ev.matrix, step: ev.step });
-        const blob = this.store.putBlob(body);
         const name = ev.step === null ? `confusion_matrix-${++this.confusionCount}.json` : `confusion_matrix@${ev.step}.json`;
-        this.store.addArtifact(this.runId, { path: name, blob, size: Buffer.byteLength(body), kind: 'confusion-matrix' });
+        this.store.addContentArtifact(this.runId, name, JSON.stringify({ labels: ev.labels, matrix: ev.matrix, step: ev.step }), 'confusion-matrix');
         break;
       }
       case 'input':

@@ -6,14 +6,13 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { LabbookError } from '../core/errors';
-import { type CodeDto, PARAM_SOURCES, type RunKind, type RunStatus, type RunSummary } from '../protocol/dto';
+import { type CodeDto, type EnvironmentDto, PARAM_SOURCES, type RunKind, type RunStatus, type RunSummary } from '../protocol/dto';
 import type { Store } from '../store/db';
 import { BoundedCapture } from './capture';
 import { captureGit, capturePython, captureSystem, resolveExecutable } from './environment';
 import { EventApplier, relativeToWorkspace } from './events';
 import { type ParamValue, applyOverrides, collectParams } from './params';
 import { pythonDir } from './pythonDir';
-import type { EnvironmentDto } from '../protocol/dto';
 
 const PYTHON_RE = /^python(\d+(\.\d+)?)?(\.exe)?$/i;
 /** Python options that take a value (so the script is the argument after it). */
@@ -166,12 +165,7 @@ export async function trackRun(store: Store, o: TrackOptions): Promise<TrackResu
     }
     const code = o.code ?? [...(resolved.script ? [{ file: resolved.script, kind: 'script' as const }] : []), ...configFiles.map((file) => ({ file, kind: 'config' as const }))];
     for (const c of code) store.addCode(run.id, { path: relativeToWorkspace(workspace, c.file), kind: c.kind, blob: store.putBlob(fs.readFileSync(c.file)) });
-  } catch (e) {
-    store.endRun(run.id, 'failed', null);
-    throw e;
-  }
-  o.onStarted?.(run);
-  try {
+    o.onStarted?.(run);
     const py = pythonDir();
     const envParts: Promise<Partial<EnvironmentDto>>[] = [captureSystem(), captureGit(store, workspace)];
     if (resolved.python) envParts.push(capturePython(store, argv[0], py));
@@ -214,13 +208,9 @@ export async function trackRun(store: Store, o: TrackOptions): Promise<TrackResu
     store.setEnvironment(run.id, await environment);
     for (const stream of ['stdout', 'stderr'] as const) {
       const text = out[stream].text();
-      if (!text) continue;
-      store.addArtifact(run.id, { path: `${stream}.log`, blob: store.putBlob(text), size: Buffer.byteLength(text), kind: 'log' });
+      if (text) store.addContentArtifact(run.id, `${stream}.log`, text, 'log');
     }
-    if (applier.cells.length) {
-      const body = JSON.stringify(applier.cells);
-      store.addArtifact(run.id, { path: 'cells.json', blob: store.putBlob(body), size: Buffer.byteLength(body), kind: 'cell-timings' });
-    }
+    if (applier.cells.length) store.addContentArtifact(run.id, 'cells.json', JSON.stringify(applier.cells), 'cell-timings');
     warnings.push(...applier.warnings);
     let status: Exclude<RunStatus, 'running'>;
     if (exit.error) {
@@ -231,7 +221,7 @@ export async function trackRun(store: Store, o: TrackOptions): Promise<TrackResu
     store.endRun(run.id, status, exit.code);
     return { run: store.getRun(run.id), exitCode: exit.code, signal: exit.signal, warnings };
   } catch (e) {
-    // Tracking itself failed (a store write, a copy): the run must not stay 'running' forever.
+    // Recording failed (a store write, a copy, an unreadable script): the run must not stay 'running'.
     try {
       store.endRun(run.id, 'failed', null);
     } catch {
