@@ -4,21 +4,9 @@
  * middle too large to align is shown as a replaced block (bounded) instead of eating minutes.
  */
 import { diffArrays } from 'diff';
+import type { DiffLine, Segment } from '../protocol/diffDto';
 
-export interface Segment {
-  op: '=' | '-' | '+';
-  text: string;
-}
-
-export interface DiffLine {
-  op: ' ' | '-' | '+';
-  text: string;
-  /** 1-based line numbers on each side (absent on the side the line is not on). */
-  a?: number;
-  b?: number;
-  /** Word-level changes within a changed line paired with its counterpart. */
-  words?: Segment[];
-}
+export type { DiffLine, Segment };
 
 export interface TextDiff {
   lines: DiffLine[];
