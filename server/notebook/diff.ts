@@ -256,7 +256,9 @@ export function matchCells(A: NbCell[], B: NbCell[]): Match {
     for (const c of restB) if (!bToA.has(c.index)) pushTo(leftB, gapB[c.index], c);
     for (const [g, xs] of leftA) {
       const ys = leftB.get(g);
-      if (ys && ys.length === xs.length && xs.every((x, k) => x.type === ys[k].type)) xs.forEach((x, k) => link(x.index, ys[k].index, 'position'));
+      // Cells that both carry ids, different ones, are different cells: never paired by position.
+      const pairable = (x: NbCell, y: NbCell) => x.type === y.type && !(x.id && y.id);
+      if (ys && ys.length === xs.length && xs.every((x, k) => pairable(x, ys[k]))) xs.forEach((x, k) => link(x.index, ys[k].index, 'position'));
     }
   }
   return { pairs: sortedPairs(aToB), aToB, bToA, how, warnings };
