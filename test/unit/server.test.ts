@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { after, describe, it } from 'node:test';
 import { type MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
-import { GetRunRequest, ListRunsRequest, RunEndedNotification, type RunEndedParams, RunOutputNotification, RunsChangedNotification, ServerInfoRequest, StartRunRequest, WorkspaceTrustedNotification, type RunsChangedParams } from '../../server/protocol/requests';
+import { DiffRequest, GetRunRequest, ListRunsRequest, RunEndedNotification, type RunEndedParams, RunOutputNotification, RunsChangedNotification, ServerInfoRequest, StartRunRequest, WorkspaceTrustedNotification, type RunsChangedParams } from '../../server/protocol/requests';
 import { SERVER, seedWorkspace, startWriter, tempWorkspace } from './helpers';
 
 interface Server {
@@ -129,6 +129,33 @@ describe('server over stdio', () => {
     assert.match(info.store.problem ?? '', /not a Labbook store/);
     await assert.rejects(s.conn.sendRequest(ListRunsRequest, {}), /not a Labbook store/);
     assert.equal(fs.readFileSync(path.join(ws, '.labbook', 'labbook.db'), 'utf8'), 'hello');
+    await s.stop();
+  });
+
+  it('diffs notebooks on request; broken, binary, missing and huge input are clear errors, and it keeps serving', async () => {
+    const ws = tempWorkspace();
+    const s = await startServer(ws);
+    servers.push(s);
+    const nb = (src: string, out: string) => JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'code', id: 'x', source: src, metadata: {}, execution_count: 1, outputs: [{ output_type: 'stream', name: 'stdout', text: out }] }] });
+    const write = (name: string, text: string | Buffer) => {
+      fs.writeFileSync(path.join(ws, name), text);
+      return { kind: 'file' as const, path: path.join(ws, name) };
+    };
+    const a = write('a.ipynb', nb('print(1)', '1\n'));
+    const model = await s.conn.sendRequest(DiffRequest, { a, b: write('b.ipynb', nb('print(2)', '2\n')) });
+    assert.deepEqual(model.notebooks[0].diff.summary, { added: 0, removed: 0, modified: 1, moved: 0, unchanged: 0 });
+    assert.deepEqual(model.labels, { a: 'a.ipynb', b: 'b.ipynb' });
+    const refuse = (b: { kind: 'file'; path: string }, pattern: RegExp) => assert.rejects(s.conn.sendRequest(DiffRequest, { a, b }), pattern);
+    await refuse(write('cut.ipynb', nb('print(1)', '1\n').slice(0, 60)), /cut\.ipynb: not valid notebook JSON \(line 1, column \d+: .*truncated/);
+    await refuse(write('img.ipynb', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13])), /binary file, not a notebook/);
+    await refuse({ kind: 'file', path: path.join(ws, 'gone.ipynb') }, /gone\.ipynb: no such file/);
+    // A 100 MB string output against a changed one: a diff, and the server still answers after it.
+    const huge = write('huge.ipynb', nb('print(df)', 'x'.repeat(100 * 1024 * 1024)));
+    const big = await s.conn.sendRequest(DiffRequest, { a, b: huge });
+    assert.equal(big.notebooks[0].diff.summary.modified, 1);
+    const shown = big.notebooks[0].diff.cells[0].outputsB![0];
+    assert.ok(shown.truncated && shown.data['text/plain'].length < 200_000, 'display copy is cut');
+    assert.equal((await s.conn.sendRequest(ServerInfoRequest)).store.exists, false);
     await s.stop();
   });
 });
