@@ -10,6 +10,10 @@ import { coreCommands } from './commands/core';
 import { ViewIds } from './commands/ids';
 import { registerCommands } from './commands/table';
 import { RunCodeLens, RunCommands } from './commands/tracking';
+import { viewCommands } from './commands/views';
+import { CompareService } from './panels/comparePanel';
+import { ConfusionPanels } from './panels/confusionPanel';
+import { LivePanels } from './panels/livePanel';
 import { SessionRecorder } from './notebook/sessionRecorder';
 import { DisposableStore } from './util/dispose';
 import { Log } from './util/log';
@@ -28,20 +32,28 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
   const client = new ServerClient(context.extensionPath, folder?.uri.fsPath ?? null, log);
   serverClient = client;
 
-  const runsTree = disposables.add(new RunsTreeProvider(client, log));
-  const runsView = disposables.add(vscode.window.createTreeView(ViewIds.runs, { treeDataProvider: runsTree, showCollapseAll: true }));
+  const runsTree = disposables.add(new RunsTreeProvider(client, log, context.workspaceState));
+  const runsView = disposables.add(vscode.window.createTreeView(ViewIds.runs, { treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true }));
   runsTree.view = runsView;
-  const compareView = disposables.add(new CompareViewProvider(context.extensionUri, log));
+  const compare = disposables.add(new CompareService(context.extensionUri, client, log));
+  const compareView = disposables.add(new CompareViewProvider(compare));
   disposables.add(vscode.window.registerWebviewViewProvider(ViewIds.compare, compareView));
+  const confusion = disposables.add(new ConfusionPanels(context.extensionUri, client, log));
+  const live = disposables.add(new LivePanels(context.extensionUri, client, log));
 
   const runs = disposables.add(new RunCommands(client, log));
   const sessions = disposables.add(new SessionRecorder(client, log));
-  for (const d of registerCommands(coreCommands({ client, runsTree, runs, sessions, log }), log)) disposables.add(d);
+  const commands = { ...coreCommands({ client, runsTree, runs, sessions, log }), ...viewCommands({ client, runsTree, compare, confusion, live }) };
+  for (const d of registerCommands(commands, log)) disposables.add(d);
   disposables.add(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new RunCodeLens()));
   disposables.add(vscode.workspace.onDidGrantWorkspaceTrust(() => void client.notify(WorkspaceTrustedNotification, {})));
   disposables.add(vscode.commands.registerCommand('labbook.runs.showMore', () => runsTree.showMore()));
 
-  client.onNotification(RunsChangedNotification, () => runsTree.refresh());
+  client.onNotification(RunsChangedNotification, () => {
+    runsTree.refresh();
+    compare.runsChanged();
+    live.runsChanged();
+  });
   disposables.add(client.onDidChangeState(() => runsTree.refresh()));
   disposables.add(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -74,6 +86,9 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
     },
     runsTree,
     compareView,
+    compare,
+    confusion,
+    live,
     runs,
     sessions,
   };

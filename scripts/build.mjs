@@ -37,7 +37,11 @@ const targets = [
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
-    entryPoints: { compare: 'webview/compare/main.ts' },
+    entryPoints: {
+      compare: 'webview/compare/main.ts',
+      confusion: 'webview/confusion/main.ts',
+      live: 'webview/live/main.ts',
+    },
     outdir: 'dist/webview',
   },
 ];

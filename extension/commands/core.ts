@@ -4,10 +4,10 @@ import type { Log } from '../util/log';
 import type { RunsNode, RunsTreeProvider } from '../views/runsTree';
 import type { SessionRecorder } from '../notebook/sessionRecorder';
 import { type CommandTable } from './table';
-import { ViewIds } from './ids';
+import { type ViewCommandId, ViewIds } from './ids';
 import type { RunCommandOptions, RunCommands } from './tracking';
 
-export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; sessions: SessionRecorder; log: Log }): CommandTable {
+export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; sessions: SessionRecorder; log: Log }): Omit<CommandTable, ViewCommandId> {
   const { client, runsTree, runs, sessions, log } = deps;
   return {
     'labbook.showRuns': async () => {
