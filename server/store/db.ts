@@ -397,7 +397,7 @@ export class Store {
   /** Points logged after the given step of each metric (all points of metrics not named). */
   metricSeriesSince(id: string, since: Record<string, number>): MetricSeries[] {
     const rid = this.resolveRid(id);
-    const keys = (this.db.prepare('SELECT DISTINCT key FROM metrics WHERE rid = ?').all(rid) as Row[]).map((r) => r.key as string);
+    const keys = (this.db.prepare('SELECT DISTINCT key FROM metrics WHERE rid = ? ORDER BY key').all(rid) as Row[]).map((r) => r.key as string);
     const q = this.db.prepare('SELECT step, value, wall_time FROM metrics WHERE rid = ? AND key = ? AND step > ? ORDER BY step').raw(true);
     const out: MetricSeries[] = [];
     for (const key of keys) {

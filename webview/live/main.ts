@@ -74,7 +74,9 @@ function append(d: LiveData, reset: boolean): void {
   renderHead(d);
   themeCharts();
   let total = 0;
-  for (const s of d.series) {
+  // Losses first, then the rest by name: the charts people look at most come top-left.
+  const ordered = [...d.series].sort((x, y) => Number(!/loss/i.test(x.key)) - Number(!/loss/i.test(y.key)) || x.key.localeCompare(y.key));
+  for (const s of ordered) {
     if (NOT_CURVES.test(s.key)) continue;
     let pts = series.get(s.key);
     if (!pts) series.set(s.key, (pts = []));
