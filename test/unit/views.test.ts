@@ -233,7 +233,9 @@ describe('view requests over JSON-RPC (dist/server.js)', () => {
     const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const changes: string[] = [];
-    conn.onNotification(RunsChangedNotification, (p: RunsChangedParams) => changes.push(p.reason));
+    conn.onNotification(RunsChangedNotification, (p: RunsChangedParams) => {
+      changes.push(p.reason);
+    });
     conn.listen();
     try {
       await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { workspace: ws, watchIntervalMs: 50 } });
