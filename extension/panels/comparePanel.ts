@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { CompareRunsRequest, ListRunsRequest } from '../../server/protocol/requests';
-import type { MetricDirection } from '../../server/protocol/views';
+import type { CompareData, MetricDirection } from '../../server/protocol/views';
 import type { CompareToHost, HostToCompare } from '../../webview/protocol/messages';
 import type { ServerClient } from '../client/serverClient';
 import { ViewIds } from '../commands/ids';
@@ -170,6 +170,7 @@ export class CompareService implements vscode.Disposable {
         directions: config.get<Record<string, MetricDirection>>('metrics.directions', {}),
       });
       if (!current()) return;
+      packCurves(data);
       t.running = data.runs.some((r) => r.status === 'running');
       t.host.post(update ? { type: 'compare/update', data } : { type: 'compare/show', ids, data, storeRunCount: -1, options });
     } catch (e) {
@@ -216,6 +217,22 @@ export class CompareService implements vscode.Disposable {
   private fail(what: string, e: unknown): void {
     this.log.error(what, e);
     void vscode.window.showErrorMessage(`Labbook: ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * Curves travel to the page as Float64Arrays (gaps as NaN): VS Code hands typed arrays to the
+ * webview as binary, where plain arrays of numbers would be serialised and copied number by
+ * number (~20× slower for a million points).
+ */
+function packCurves(data: CompareData): void {
+  for (const r of data.runs) {
+    r.series = r.series.map((s) => ({
+      ...s,
+      steps: Float64Array.from(s.steps) as unknown as number[],
+      values: Float64Array.from(s.values, (v) => (v === null ? Number.NaN : v)) as unknown as number[],
+      wallTimes: Float64Array.from(s.wallTimes) as unknown as number[],
+    }));
   }
 }
 

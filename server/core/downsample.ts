@@ -66,7 +66,10 @@ export function lttb<T extends number | null>(xs: ArrayLike<number>, ys: ArrayLi
 export function smooth(ys: ArrayLike<number | null>, weight: number): (number | null)[] {
   const out: (number | null)[] = new Array(ys.length);
   if (weight <= 0) {
-    for (let i = 0; i < ys.length; i++) out[i] = ys[i];
+    for (let i = 0; i < ys.length; i++) {
+      const y = ys[i];
+      out[i] = y === null || !Number.isFinite(y) ? null : y;
+    }
     return out;
   }
   let last = 0;

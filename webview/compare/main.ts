@@ -40,8 +40,20 @@ let state: State = { ui: { ...DEFAULT_UI }, ids: [], ...(api.getState() ?? {}) }
 state.ui = { ...DEFAULT_UI, ...state.ui };
 const charts: Chart[] = [];
 
+/** Above this many points the data is not kept in the saved state (VS Code serialises it on every save); the host sends it again after a reload. */
+const STATE_MAX_POINTS = 50_000;
+
 function save(): void {
-  api.setState(state);
+  const data = state.last?.data;
+  const points = data?.runs.reduce((a, r) => a + r.series.reduce((b, x) => b + x.steps.length, 0), 0) ?? 0;
+  if (!data || points > STATE_MAX_POINTS) {
+    api.setState(data ? { ...state, last: { ...state.last!, data: null } } : state);
+    return;
+  }
+  // Curves arrive as Float64Arrays (cheap to post); the saved state is JSON, so plain arrays.
+  const plain = (a: ArrayLike<number | null>) => Array.from(a, (v) => (v === null || Number.isNaN(v) ? null : v));
+  const runs = data.runs.map((r) => ({ ...r, series: r.series.map((x) => ({ ...x, steps: plain(x.steps) as number[], values: plain(x.values), wallTimes: plain(x.wallTimes) as number[] })) }));
+  api.setState({ ...state, last: { ...state.last!, data: { ...data, runs } } });
 }
 
 function setUi(patch: Partial<Ui>, redraw: 'all' | 'tables' | 'curves' | 'scatter' = 'all'): void {
@@ -98,6 +110,10 @@ function destroyCharts(): void {
 function render(msg: Show | undefined): void {
   destroyCharts();
   root.replaceChildren();
+  if (msg && !msg.data && !msg.error && msg.ids.length) {
+    root.append(el('p', 'muted', `Loading the comparison of ${msg.ids.length} runs…`));
+    return;
+  }
   if (!msg || !msg.data || msg.data.runs.length === 0) {
     const box = el('section', 'empty');
     box.append(el('h2', 'empty-title', 'Compare runs'));
@@ -347,7 +363,7 @@ function renderCurves(data: CompareData, options: CompareOptions): number {
     const s = r.series.find((x) => x.key === metric);
     if (!s) return null;
     const t0 = s.wallTimes[0] ?? 0;
-    const xs = ui.xAxis === 'step' ? s.steps : s.wallTimes.map((w) => (w - t0) / 1000);
+    const xs = ui.xAxis === 'step' ? s.steps : Array.from(s.wallTimes, (w) => (w - t0) / 1000);
     const ys = smooth(s.values, ui.smoothing);
     source += s.downsampledFrom ?? s.steps.length;
     return { xs, ys };
@@ -355,7 +371,12 @@ function renderCurves(data: CompareData, options: CompareOptions): number {
   const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = [];
   const thin = (xs: readonly number[], ys: readonly (number | null)[]) => {
     const keep = limit > 0 && xs.length > limit ? lttbIndexes(xs, ys, limit) : null;
-    const pts = keep ? keep.map((i) => ({ x: xs[i], y: ys[i] })) : xs.map((x, i) => ({ x, y: ys[i] }));
+    const n = keep ? keep.length : xs.length;
+    const pts = new Array<{ x: number; y: number | null }>(n);
+    for (let k = 0; k < n; k++) {
+      const i = keep ? keep[k] : k;
+      pts[k] = { x: xs[i], y: ys[i] };
+    }
     drawn += pts.length;
     return pts;
   };
@@ -376,7 +397,7 @@ function renderCurves(data: CompareData, options: CompareOptions): number {
       // The grid: the longest member's x values (thinned), every member interpolated onto it.
       const longest = members.reduce((a, b) => (curves[b]!.xs.length > curves[a]!.xs.length ? b : a));
       const base = curves[longest]!;
-      const keep = limit > 0 && base.xs.length > limit ? lttbIndexes(base.xs, base.ys, limit) : base.xs.map((_, i) => i);
+      const keep = limit > 0 && base.xs.length > limit ? lttbIndexes(base.xs, base.ys, limit) : Array.from({ length: base.xs.length }, (_, i) => i);
       const mean: { x: number; y: number | null }[] = [];
       const lo: { x: number; y: number | null }[] = [];
       const hi: { x: number; y: number | null }[] = [];
