@@ -41,6 +41,8 @@ describe('VSIX package', () => {
       'dist/python/labbook_probe.py',
       'dist/server.js',
       'dist/webview/compare.js',
+      'dist/webview/confusion.js',
+      'dist/webview/live.js',
       'media/compare.svg',
       'media/labbook.svg',
       'media/webview.css',

@@ -15,7 +15,7 @@ import { compareRuns, metricDirection } from '../../server/views/compare';
 import { classMetrics, parseEvaluation, readEvaluation } from '../../server/views/evaluation';
 import { eta, liveData, runProgress } from '../../server/views/live';
 import { seedViews } from '../fixtures/views';
-import { SERVER, seedWorkspace, tempWorkspace } from './helpers';
+import { SERVER, runCli, seedWorkspace, tempWorkspace } from './helpers';
 
 describe('LTTB downsampling and smoothing', () => {
   it('keeps first and last, the requested count, and a lone spike', () => {
@@ -260,10 +260,47 @@ describe('view requests over JSON-RPC (dist/server.js)', () => {
       assert.equal((await conn.sendRequest(ListRunsRequest, {})).total, 2);
       assert.ok(changes.length >= 2, `RunsChanged after tag and delete (${changes.join(', ')})`);
     } finally {
-      await conn.sendRequest('shutdown').catch(() => undefined);
-      conn.sendNotification('exit');
+      const exited = new Promise((r) => proc.once('exit', r));
+      await conn.sendRequest('shutdown');
+      await conn.sendNotification('exit');
+      await exited;
       conn.dispose();
-      proc.kill();
     }
+  });
+});
+
+describe('CLI: compare, tag, delete, confusion, runs --filter', () => {
+  it('does from the terminal what the views do', () => {
+    const ws = tempWorkspace();
+    const s = seedViews(ws);
+    const cmp = runCli(['compare', s.cnnA, s.cnnB, '-C', ws]);
+    assert.equal(cmp.code, 0, cmp.stderr);
+    assert.match(cmp.stdout, /Parameters \(2 differ/);
+    assert.match(cmp.stdout, /\* lr\s+0\.01\s+0\.03/);
+    assert.match(cmp.stdout, /loss ↓/);
+    assert.match(cmp.stdout, /data data\/train\.csv: [0-9a-f]{12} → [0-9a-f]{12}/);
+    assert.match(cmp.stdout, /package numpy: 1\.24\.2 → 1\.26\.4/);
+    const json = JSON.parse(runCli(['compare', s.cnnA, s.cnnB, s.mlp, '--json', '-C', ws]).stdout) as { runs: { id: string; series?: unknown }[]; differences: { params: string[]; inputs: string[]; packages: string[] } };
+    assert.deepEqual(json.runs.map((r) => r.id), [s.cnnA, s.cnnB, s.mlp]);
+    assert.equal(json.runs[0].series, undefined);
+    assert.deepEqual(json.differences, { params: ['batch', 'lr', 'model', 'optimizer'], inputs: ['data/train.csv'], packages: ['numpy'] });
+    assert.equal(runCli(['compare', s.cnnA, '-C', ws]).code, 2);
+    assert.equal(runCli(['tag', s.mlp, 'baseline', '-C', ws]).stdout.trim(), `${s.mlp} (mlp-baseline): baseline`);
+    assert.deepEqual(JSON.parse(runCli(['runs', '--filter', 'tag:baseline', '--json', '-C', ws]).stdout).runs.map((r: { id: string }) => r.id), [s.mlp]);
+    assert.equal(runCli(['runs', '--filter', 'nothing-like-this', '-C', ws]).stdout.trim(), 'No runs match.');
+    const refused = runCli(['delete', s.mlp, '-C', ws]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /would delete run [0-9a-f]{8} \(mlp-baseline, finished, 150 metric points\)/);
+    assert.match(refused.stderr, /nothing deleted: add --yes/);
+    assert.equal(JSON.parse(runCli(['runs', '--json', '-C', ws]).stdout).total, 3);
+    assert.equal(runCli(['delete', s.mlp, '--yes', '-C', ws]).stdout.trim(), `deleted run ${s.mlp} (mlp-baseline)`);
+    assert.equal(JSON.parse(runCli(['runs', '--json', '-C', ws]).stdout).total, 2);
+    const cm = runCli(['confusion', s.cnnB, '--epoch', '1', '-C', ws]);
+    assert.equal(cm.code, 0, cm.stderr);
+    assert.match(cm.stdout, /cnn-lr0\.03 \([0-9a-f]{8}\) · epoch 1 of 1, 2, 3, 4, 5 · accuracy \d+\.\d\d%/);
+    assert.equal(cm.stdout.trim().split('\n').length, 12, 'title, header, 10 classes');
+    const none = runCli(['confusion', s.cnnA, '--epoch', '9', '-C', ws]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /has no epoch 9 \(epochs: 1, 2, 3, 4, 5\)/);
   });
 });
