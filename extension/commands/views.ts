@@ -61,6 +61,8 @@ export function viewCommands(deps: ViewDeps): Record<ViewCommandId, (...args: un
   const { client, runsTree } = deps;
   const compare = async (where: 'view' | 'editor', args: unknown[]) => {
     let ids = runIdsFrom(...args);
+    // From the Compare view's title bar: what it shows now.
+    if (ids.length === 0 && where === 'editor') ids = deps.compare.viewIds;
     if (ids.length === 0) ids = runIdsFrom(runsTree.view?.selection ?? []);
     if (ids.length < 2) ids = await pickRuns(deps, 'Compare which runs? (pick two or more)', true);
     if (ids.length === 0) return;

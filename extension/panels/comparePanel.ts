@@ -71,6 +71,11 @@ export class CompareService implements vscode.Disposable {
     return target.host;
   }
 
+  /** The runs the sidebar view shows now. */
+  get viewIds(): string[] {
+    return this.viewTarget?.ids ?? [];
+  }
+
   /** Compares runs in the sidebar view (default) or a new editor tab. */
   async compare(ids: string[], where: 'view' | 'editor' = 'view'): Promise<void> {
     if (where === 'editor') {

@@ -182,3 +182,25 @@ describe('Confusion-matrix webview in chromium', () => {
     await view.p.close();
   });
 });
+
+describe('Confusion-matrix webview in a light theme', () => {
+  const light = new WebviewPages(`:root{--vscode-font-family:system-ui,sans-serif;--vscode-font-size:13px;--vscode-foreground:#3b3b3b;
+--vscode-editor-background:#ffffff;--vscode-descriptionForeground:#717171;--vscode-panel-border:#e5e5e5;--vscode-charts-blue:#1a85ff;
+--vscode-charts-orange:#d18616;--vscode-charts-green:#388a34;--vscode-charts-red:#e51400;--vscode-focusBorder:#0090f1}\n`);
+  before(() => light.start());
+  after(() => light.stop());
+
+  it("follows the theme's colours: dark text on a light page, white only on strong cells", async () => {
+    const view = await light.open('confusion', { width: 1000, height: 760 });
+    const { p } = view;
+    await view.send({ type: 'confusion/show', evaluation: a, others: [] });
+    await view.waitForPosted('confusion/rendered');
+    assert.equal(await p.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');
+    assert.equal(await p.$eval('td.cell[data-row="0"][data-col="1"]', (td) => getComputedStyle(td).color), 'rgb(59, 59, 59)');
+    assert.equal(await p.$eval('td.cell[data-row="0"][data-col="0"]', (td) => getComputedStyle(td).color), 'rgb(255, 255, 255)');
+    const cs = await cells(p);
+    assert.ok(cs.every((c) => c.alpha === 0 || (c.rgb[0] === 26 && c.rgb[1] === 133 && c.rgb[2] === 255)), "cells use the theme's blue");
+    await p.screenshot({ path: path.join(SHOTS, 'confusion-light.png'), fullPage: true });
+    await p.close();
+  });
+});

@@ -596,9 +596,12 @@ window.addEventListener('message', (event: MessageEvent<HostToCompare>) => {
     document.body.classList.toggle('editor', msg.options.where === 'editor');
     render(msg);
   } else if (msg?.type === 'compare/update' && state.last) {
+    // A running run logged more: redraw where the reader is, not back at the top.
+    const y = window.scrollY;
     state.last = { ...state.last, data: msg.data };
     save();
     render(state.last);
+    window.scrollTo(0, y);
   }
 });
 

@@ -244,7 +244,6 @@ function render(): void {
 
 function example(x: MisclassifiedExample): HTMLElement {
   const fig = el('figure', 'example');
-  fig.style.margin = '0';
   const t = x.thumbnail;
   if (t && 'png' in t) {
     const img = el('img');
