@@ -9,6 +9,8 @@ import type { ConfusionPanels } from './panels/confusionPanel';
 import type { LivePanels } from './panels/livePanel';
 import type { RunCommands } from './commands/tracking';
 import type { SessionRecorder } from './notebook/sessionRecorder';
+import type { DiffCommands } from './commands/diff';
+import type { DiffPanels } from './panels/diffPanel';
 
 export interface LabbookApi {
   /** Milliseconds `activate` itself took (the server starts after it returns). */
@@ -30,4 +32,7 @@ export interface LabbookApi {
   readonly runs: RunCommands;
   /** Live capture of notebooks run in the editor, and their hidden-state diagnostics. */
   readonly sessions: SessionRecorder;
+  /** The diff commands (callable with their arguments) and the open diff panels. */
+  readonly diff: DiffCommands;
+  readonly diffPanels: DiffPanels;
 }

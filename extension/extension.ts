@@ -7,6 +7,7 @@ import { RunsChangedNotification, ServerInfoRequest, WorkspaceTrustedNotificatio
 import type { LabbookApi } from './api';
 import { ServerClient } from './client/serverClient';
 import { coreCommands } from './commands/core';
+import { DiffCommands } from './commands/diff';
 import { ViewIds } from './commands/ids';
 import { registerCommands } from './commands/table';
 import { RunCodeLens, RunCommands } from './commands/tracking';
@@ -15,6 +16,7 @@ import { CompareService } from './panels/comparePanel';
 import { ConfusionPanels } from './panels/confusionPanel';
 import { LivePanels } from './panels/livePanel';
 import { SessionRecorder } from './notebook/sessionRecorder';
+import { DiffPanels } from './panels/diffPanel';
 import { DisposableStore } from './util/dispose';
 import { Log } from './util/log';
 import { CompareViewProvider } from './views/compareView';
@@ -43,7 +45,9 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
 
   const runs = disposables.add(new RunCommands(client, log));
   const sessions = disposables.add(new SessionRecorder(client, log));
-  const commands = { ...coreCommands({ client, runsTree, runs, sessions, log }), ...viewCommands({ client, runsTree, compare, confusion, live }) };
+  const diffPanels = disposables.add(new DiffPanels(context.extensionUri, client, log));
+  const diff = new DiffCommands(client, diffPanels);
+  const commands = { ...coreCommands({ client, runsTree, runs, sessions, log }), ...viewCommands({ client, runsTree, compare, confusion, live }), ...diff.table() };
   for (const d of registerCommands(commands, log)) disposables.add(d);
   disposables.add(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new RunCodeLens()));
   disposables.add(vscode.workspace.onDidGrantWorkspaceTrust(() => void client.notify(WorkspaceTrustedNotification, {})));
@@ -91,6 +95,8 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
     live,
     runs,
     sessions,
+    diff,
+    diffPanels,
   };
 }
 

@@ -41,6 +41,7 @@ const targets = [
       compare: 'webview/compare/main.ts',
       confusion: 'webview/confusion/main.ts',
       live: 'webview/live/main.ts',
+      diff: 'webview/diff/main.ts',
     },
     outdir: 'dist/webview',
   },
