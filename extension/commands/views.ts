@@ -79,17 +79,21 @@ export function viewCommands(deps: ViewDeps): Record<ViewCommandId, (...args: un
       await vscode.window.showTextDocument(doc, { preview: true });
     },
     'labbook.tagRun': async (...args) => {
-      const id = await oneRun(deps, args, 'Tag which run?');
-      if (!id) return;
+      const selected = runIdsFrom(...args);
+      const ids = selected.length ? selected : [await oneRun(deps, args, 'Tag which run?')].filter((x): x is string => !!x);
+      if (ids.length === 0) return;
       const text = await vscode.window.showInputBox({
-        title: `Tags of run ${id}`,
+        title: ids.length === 1 ? `Tags of run ${ids[0]}` : `Tags of ${ids.length} runs`,
         prompt: 'Tags to add, and -tag to remove (space-separated)',
         placeHolder: 'baseline best -draft',
         validateInput: (v) => (v.split(/\s+/).filter(Boolean).every((t) => /^-?[^\s,]{1,64}$/.test(t)) ? undefined : 'Tags are 1–64 characters without spaces or commas'),
       });
       if (text === undefined) return;
       const terms = text.split(/\s+/).filter(Boolean);
-      const tags = await client.request(TagRunRequest, { id, add: terms.filter((t) => !t.startsWith('-')), remove: terms.filter((t) => t.startsWith('-')).map((t) => t.slice(1)) });
+      const add = terms.filter((t) => !t.startsWith('-'));
+      const remove = terms.filter((t) => t.startsWith('-')).map((t) => t.slice(1));
+      let tags: string[] = [];
+      for (const id of ids) tags = await client.request(TagRunRequest, { id, add, remove });
       runsTree.refresh();
       return tags;
     },

@@ -131,11 +131,17 @@ describe('Confusion-matrix webview in chromium', () => {
     assert.ok(bright > 30 && bright < 600, `the thumbnail shows a figure (${bright} bright pixels)`);
     assert.match((await p.textContent('#examples .card-title')) ?? '', new RegExp(`Actual ${best[0]}, predicted ${best[1]}`));
     await p.screenshot({ path: path.join(SHOTS, 'confusion-examples.png'), fullPage: true });
-    // Keyboard: a diagonal cell by Enter says there is nothing misclassified there.
+    // Keyboard: the matrix is one tab stop (the picked cell); Enter on a diagonal cell says there
+    // is nothing misclassified there; arrows move to the next cell, focus survives the redraw.
+    assert.deepEqual(await p.$$eval('td.cell[tabindex="0"]', (tds) => tds.map((td) => `${(td as HTMLElement).dataset.row},${(td as HTMLElement).dataset.col}`)), [`${best[0]},${best[1]}`]);
     await p.focus('td.cell[data-row="2"][data-col="2"]');
     await p.keyboard.press('Enter');
     await p.waitForSelector('#examples .muted');
     assert.match((await p.textContent('#examples .muted')) ?? '', /Correct predictions/);
+    await p.keyboard.press('ArrowRight');
+    await p.keyboard.press('Enter');
+    await p.waitForFunction(() => /Actual 2, predicted 3/.test(document.querySelector('#examples .card-title')?.textContent ?? ''));
+    assert.equal(await p.evaluate(() => `${(document.activeElement as HTMLElement).dataset.row},${(document.activeElement as HTMLElement).dataset.col}`), '2,3');
     await p.close();
   });
 

@@ -35,6 +35,8 @@ const DEFAULT_UI: Ui = { epochIndex: null, mode: 'counts', againstId: null, sele
 const state: State = { others: [], ...(api.getState() ?? {}), ui: { ...DEFAULT_UI, ...(api.getState()?.ui ?? {}) } };
 let bars: Chart | undefined;
 let againstError: string | undefined;
+/** The cell to give focus back to after a redraw (a picked cell keeps the keyboard's place). */
+let refocus: [number, number] | null = null;
 
 function save(): void {
   api.setState(state);
@@ -156,7 +158,8 @@ function render(): void {
     const csvRow: (string | number)[] = [ev.labels[i]];
     row.forEach((v, j) => {
       const td = el('td', `cell${i === j ? ' diag' : ''}`);
-      td.tabIndex = 0;
+      // One tab stop for the whole matrix (the selected cell, else the first); arrows move inside.
+      td.tabIndex = (ui.selected ? ui.selected[0] === i && ui.selected[1] === j : i === 0 && j === 0) ? 0 : -1;
       td.dataset.row = String(i);
       td.dataset.col = String(j);
       td.dataset.value = String(v);
@@ -181,13 +184,24 @@ function render(): void {
       td.style.backgroundColor = withAlpha(color, alpha);
       if (alpha > 0.6) td.classList.add('dark');
       if (ui.selected && ui.selected[0] === i && ui.selected[1] === j) td.classList.add('selected');
-      const pick = () => setUi({ selected: [i, j] });
+      const pick = () => {
+        refocus = [i, j];
+        setUi({ selected: [i, j] });
+      };
       td.addEventListener('click', pick);
       td.addEventListener('keydown', (e) => {
         if (e.key === 'Enter' || e.key === ' ') {
           e.preventDefault();
           pick();
+          return;
         }
+        // Arrow keys move between cells, so the matrix is one tab stop plus arrows.
+        const move: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+        const d = move[e.key];
+        if (!d) return;
+        e.preventDefault();
+        const next = table.querySelector<HTMLElement>(`td.cell[data-row="${Math.max(0, Math.min(n - 1, i + d[0]))}"][data-col="${Math.max(0, Math.min(n - 1, j + d[1]))}"]`);
+        next?.focus();
       });
       tr.append(td);
     });
@@ -238,6 +252,10 @@ function render(): void {
       if (xs.length > 200) ex.body.append(el('p', 'muted small', `${xs.length - 200} more not shown.`));
     }
     root.append(ex.root);
+  }
+  if (refocus) {
+    table.querySelector<HTMLElement>(`td.cell[data-row="${refocus[0]}"][data-col="${refocus[1]}"]`)?.focus();
+    refocus = null;
   }
   api.postMessage({ type: 'confusion/rendered', runId: ev.runId, epoch: epoch.epoch, mode: against ? 'delta' : ui.mode });
 }
