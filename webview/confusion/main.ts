@@ -177,7 +177,7 @@ function render(): void {
       } else {
         color = blue;
         alpha = v <= 0 ? 0 : 0.08 + 0.92 * Math.sqrt(v / maxAbs);
-        td.textContent = ui.mode === 'counts' ? String(v) : `${(v * 100).toFixed(1)}`;
+        td.textContent = ui.mode === 'counts' || v === 0 ? String(v) : `${(v * 100).toFixed(1)}`;
         td.title = `actual ${ev.labels[i]}, predicted ${ev.labels[j]}: ${epoch.matrix[i][j]} (${(norm[i][j] * 100).toFixed(1)}% of ${ev.labels[i]})`;
         csvRow.push(ui.mode === 'counts' ? v : Number(v.toFixed(6)));
       }
@@ -209,7 +209,7 @@ function render(): void {
   });
   body.append(table);
   const legend = el('div', 'legend-bar');
-  legend.append(el('span', undefined, otherNorm ? 'worse' : '0'), el('span', `ramp ${otherNorm ? 'delta' : 'counts'}`), el('span', undefined, otherNorm ? 'better' : ui.mode === 'counts' ? String(maxAbs) : '100%'));
+  legend.append(el('span', undefined, otherNorm ? 'worse' : '0'), el('span', `ramp ${otherNorm ? 'delta' : 'counts'}`), el('span', undefined, otherNorm ? 'better' : ui.mode === 'counts' ? String(maxAbs) : `${(maxAbs * 100).toFixed(1)}%`));
   body.append(legend);
   wrap.append(card);
 
