@@ -1,7 +1,9 @@
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { LabbookApi } from '../../../extension/api';
-import { labbook, seedFromOutside, waitForEvent, waitForServer } from './helpers';
+import { labbook, seedFromOutside, waitForEvent, waitForServer, workspaceRoot } from './helpers';
 
 export function registerViewsSuite(): void {
   describe('Labbook views in a real VS Code host', () => {
@@ -68,5 +70,26 @@ export function registerViewsSuite(): void {
       assert.deepStrictEqual(await rendered, { runId: seeded.cnnB, epoch: 5, mode: 'counts' });
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     });
+
+    it('Show Live Training follows a running run: its curves arrive, then the points it logs next', async () => {
+      // A run "running" in this workspace, owned by this (alive) host process, logging like a training job.
+      const seeded = JSON.parse(seedFromOutside(ext, ['--views', '--running-pid', String(process.pid)])[0]) as { running: string };
+      let rendered = waitForEvent(api.live.onDidRender, (r) => r.runId === seeded.running && r.points === 80, 'the live view to draw the 80 points logged so far');
+      await vscode.commands.executeCommand('labbook.showLiveTraining', seeded.running);
+      await rendered;
+      rendered = waitForEvent(api.live.onDidRender, (r) => r.runId === seeded.running && r.points === 90, 'the 10 points logged next', 15_000);
+      logFromOutside(ext, seeded.running, 'loss', 40, 10);
+      await rendered;
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    });
   });
+}
+
+/** Logs `n` points of a metric into a run from another process (as a training job would). */
+function logFromOutside(ext: vscode.Extension<unknown>, runId: string, key: string, from: number, n: number): void {
+  const script = `const { Store } = require(${JSON.stringify(path.join(ext.extensionPath, 'out', 'test', 'fixtures', 'storeApi.js'))});
+const s = Store.open(${JSON.stringify(workspaceRoot())});
+s.logMetrics(${JSON.stringify(runId)}, Array.from({ length: ${n} }, (_, i) => ({ key: ${JSON.stringify(key)}, value: 1 / (${from} + i + 1), step: ${from} + i, wallTime: Date.now() })));
+s.close();`;
+  execFileSync(process.env.LABBOOK_TEST_NODE || 'node', ['-e', script]);
 }
