@@ -4,6 +4,9 @@ import type { ServerInfo } from '../server/protocol/requests';
 import type { ServerState } from './client/serverClient';
 import type { RunsTreeProvider } from './views/runsTree';
 import type { CompareViewProvider } from './views/compareView';
+import type { CompareService } from './panels/comparePanel';
+import type { ConfusionPanels } from './panels/confusionPanel';
+import type { LivePanels } from './panels/livePanel';
 import type { RunCommands } from './commands/tracking';
 import type { SessionRecorder } from './notebook/sessionRecorder';
 import type { DiffCommands } from './commands/diff';
@@ -21,6 +24,10 @@ export interface LabbookApi {
   };
   readonly runsTree: RunsTreeProvider;
   readonly compareView: CompareViewProvider;
+  /** The Compare pages (side view and editor tabs): what they were sent and drew. */
+  readonly compare: CompareService;
+  readonly confusion: ConfusionPanels;
+  readonly live: LivePanels;
   /** Runs started from VS Code (Run Script / Run Notebook with Tracking). */
   readonly runs: RunCommands;
   /** Live capture of notebooks run in the editor, and their hidden-state diagnostics. */

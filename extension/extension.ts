@@ -11,6 +11,10 @@ import { DiffCommands } from './commands/diff';
 import { ViewIds } from './commands/ids';
 import { registerCommands } from './commands/table';
 import { RunCodeLens, RunCommands } from './commands/tracking';
+import { viewCommands } from './commands/views';
+import { CompareService } from './panels/comparePanel';
+import { ConfusionPanels } from './panels/confusionPanel';
+import { LivePanels } from './panels/livePanel';
 import { SessionRecorder } from './notebook/sessionRecorder';
 import { DiffPanels } from './panels/diffPanel';
 import { DisposableStore } from './util/dispose';
@@ -30,22 +34,30 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
   const client = new ServerClient(context.extensionPath, folder?.uri.fsPath ?? null, log);
   serverClient = client;
 
-  const runsTree = disposables.add(new RunsTreeProvider(client, log));
-  const runsView = disposables.add(vscode.window.createTreeView(ViewIds.runs, { treeDataProvider: runsTree, showCollapseAll: true }));
+  const runsTree = disposables.add(new RunsTreeProvider(client, log, context.workspaceState));
+  const runsView = disposables.add(vscode.window.createTreeView(ViewIds.runs, { treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true }));
   runsTree.view = runsView;
-  const compareView = disposables.add(new CompareViewProvider(context.extensionUri, log));
+  const compare = disposables.add(new CompareService(context.extensionUri, client, log));
+  const compareView = disposables.add(new CompareViewProvider(compare));
   disposables.add(vscode.window.registerWebviewViewProvider(ViewIds.compare, compareView));
+  const confusion = disposables.add(new ConfusionPanels(context.extensionUri, client, log));
+  const live = disposables.add(new LivePanels(context.extensionUri, client, log));
 
   const runs = disposables.add(new RunCommands(client, log));
   const sessions = disposables.add(new SessionRecorder(client, log));
   const diffPanels = disposables.add(new DiffPanels(context.extensionUri, client, log));
   const diff = new DiffCommands(client, diffPanels);
-  for (const d of registerCommands({ ...coreCommands({ client, runsTree, runs, sessions, log }), ...diff.table() }, log)) disposables.add(d);
+  const commands = { ...coreCommands({ client, runsTree, runs, sessions, log }), ...viewCommands({ client, runsTree, compare, confusion, live }), ...diff.table() };
+  for (const d of registerCommands(commands, log)) disposables.add(d);
   disposables.add(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new RunCodeLens()));
   disposables.add(vscode.workspace.onDidGrantWorkspaceTrust(() => void client.notify(WorkspaceTrustedNotification, {})));
   disposables.add(vscode.commands.registerCommand('labbook.runs.showMore', () => runsTree.showMore()));
 
-  client.onNotification(RunsChangedNotification, () => runsTree.refresh());
+  client.onNotification(RunsChangedNotification, () => {
+    runsTree.refresh();
+    compare.runsChanged();
+    live.runsChanged();
+  });
   disposables.add(client.onDidChangeState(() => runsTree.refresh()));
   disposables.add(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -78,6 +90,9 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
     },
     runsTree,
     compareView,
+    compare,
+    confusion,
+    live,
     runs,
     sessions,
     diff,

@@ -37,7 +37,12 @@ const targets = [
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
-    entryPoints: { compare: 'webview/compare/main.ts', diff: 'webview/diff/main.ts' },
+    entryPoints: {
+      compare: 'webview/compare/main.ts',
+      confusion: 'webview/confusion/main.ts',
+      live: 'webview/live/main.ts',
+      diff: 'webview/diff/main.ts',
+    },
     outdir: 'dist/webview',
   },
 ];

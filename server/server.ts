@@ -9,6 +9,7 @@ import { LabbookError, describeError } from './core/errors';
 import { StoreHandle } from './core/storeHandle';
 import { diffView } from './handlers/diff';
 import { getRun, listRuns } from './handlers/runs';
+import * as views from './handlers/views';
 import { SessionManager } from './handlers/sessions';
 import { RunManager } from './handlers/tracking';
 import {
@@ -30,6 +31,13 @@ import {
   ListRunsRequest,
   RunsChangedNotification,
   ServerInfoRequest,
+  CompareRunsRequest,
+  DeleteRunRequest,
+  EvaluatedRunsRequest,
+  EvaluationRequest,
+  LiveRunRequest,
+  ShowRunRequest,
+  TagRunRequest,
 } from './protocol/requests';
 import { LABBOOK_VERSION } from './version';
 
@@ -141,6 +149,21 @@ connection.onRequest(CheckCellsRequest, async (p) => {
     return toResponseError(e);
   }
 });
+connection.onRequest(CompareRunsRequest, guarded((p) => views.compare(handle, p)));
+connection.onRequest(ShowRunRequest, guarded((p) => views.showRun(handle, p)));
+connection.onRequest(EvaluationRequest, guarded((p) => views.evaluation(handle, p)));
+connection.onRequest(EvaluatedRunsRequest, guarded(() => views.evaluations(handle)));
+connection.onRequest(LiveRunRequest, guarded((p) => views.live(handle, p, (id) => runs.isActive(id))));
+connection.onRequest(TagRunRequest, guarded((p) => {
+  const tags = views.tagRun(handle, p);
+  void connection.sendNotification(RunsChangedNotification, { reason: 'external-write' });
+  return tags;
+}));
+connection.onRequest(DeleteRunRequest, guarded((p) => {
+  const r = views.deleteRun(handle, p);
+  void connection.sendNotification(RunsChangedNotification, { reason: 'external-write' });
+  return r;
+}));
 connection.onNotification(WorkspaceTrustedNotification, () => {
   runs.trusted = true;
 });

@@ -5,10 +5,10 @@ import type { RunsNode, RunsTreeProvider } from '../views/runsTree';
 import type { SessionRecorder } from '../notebook/sessionRecorder';
 import type { DiffCommandId } from './diff';
 import type { CommandFn } from './table';
-import { type CommandId, ViewIds } from './ids';
+import { type CommandId, type ViewCommandId, ViewIds } from './ids';
 import type { RunCommandOptions, RunCommands } from './tracking';
 
-export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; sessions: SessionRecorder; log: Log }): Record<Exclude<CommandId, DiffCommandId>, CommandFn> {
+export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; sessions: SessionRecorder; log: Log }): Record<Exclude<CommandId, DiffCommandId | ViewCommandId>, CommandFn> {
   const { client, runsTree, runs, sessions, log } = deps;
   return {
     'labbook.showRuns': async () => {

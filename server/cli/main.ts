@@ -19,6 +19,7 @@ import { checkNotebook } from '../tracking/check';
 import { rerun } from '../tracking/rerun';
 import { trackNotebook } from '../tracking/notebook';
 import { trackRun } from '../tracking/runner';
+import { VIEW_COMMANDS } from './viewVerbs';
 
 const HELP = `labbook ${LABBOOK_VERSION} — track, compare and reproduce runs of notebooks and scripts
 
@@ -46,9 +47,17 @@ Commands:
       --sort KEY       started | name | status | duration (default started)
       --asc            oldest / smallest first
       --status S       only runs that are running | finished | failed | crashed
+      --filter TEXT    only runs matching every term: text, status:S, kind:K, tag:T, KEY=VALUE
       --all            include child runs (pipeline steps)
   show RUN             everything recorded about one run
                        RUN is a run id, a unique id prefix, or a run name (newest wins)
+  compare RUN RUN…     parameters that differ, metrics (last / best in each metric's direction),
+                       data files and packages that changed between the runs
+      --all            every parameter, not only those that differ
+  tag RUN TAG…         add tags to a run; -r TAG removes one (repeatable)
+  delete RUN… --yes    delete runs (their child runs and workspace files are kept)
+  confusion RUN        a run's confusion matrix (evaluation.json or log_confusion_matrix)
+      --epoch N        that epoch (default: the last) · --normalized: % of each row
   diff A B             cell-by-cell diff of two notebooks: moves, edits (changed words marked),
                        outputs by MIME type (images by size); unchanged cells folded.
                        A and B: notebook files, REV:path (git revision, e.g. HEAD:nb.ipynb), or
@@ -61,8 +70,10 @@ Commands:
                        see the README for .gitattributes and git difftool set-up
 
 With --json: run prints {"run":{"id","status",…}}, runs {"runs":[…],"total"}, show the run object,
-check {"problems":[{"cell","kind","message"}]}, diff {"summary":{…},"cells":[{"op","a","b",…}]}
-(runs: {"runs","params","metrics","files"}); see docs/notebook-diff.md.
+check {"problems":[{"cell","kind","message"}]}, compare {"runs","directions","differences"},
+confusion the evaluation (labels, epochs with matrix and per-class metrics, examples),
+diff {"summary":{…},"cells":[{"op","a","b",…}]} (runs: {"runs","params","metrics","files"});
+see docs/notebook-diff.md.
 
 Options:
   --workspace DIR      the workspace whose .labbook/ store to use (default: current directory)
@@ -92,6 +103,7 @@ interface Context {
 class HandledFailure extends Error {}
 
 const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Context, p: Parsed) => void | Promise<void> }> = {
+  ...VIEW_COMMANDS,
   run: {
     flags: { param: { value: true, alias: 'p' }, name: { value: true }, data: { value: true }, python: { value: true } },
     async run(ctx, p) {
@@ -182,7 +194,7 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
     },
   },
   runs: {
-    flags: { limit: { value: true }, sort: { value: true }, asc: {}, status: { value: true }, all: {} },
+    flags: { limit: { value: true }, sort: { value: true }, asc: {}, status: { value: true }, all: {}, filter: { value: true } },
     run(ctx, p) {
       if (p.positionals.length > 0) throw new UsageError(`'runs' takes no arguments (got '${p.positionals[0]}')`);
       const limit = intFlag(p, 'limit', 1) ?? (ctx.json ? 1000 : 50);
@@ -195,11 +207,11 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
         return;
       }
       try {
-        const page = store.listRuns({ limit, sort, order: p.flags.has('asc') ? 'asc' : 'desc', status, topLevel: !p.flags.has('all') });
+        const page = store.listRuns({ limit, sort, order: p.flags.has('asc') ? 'asc' : 'desc', status, topLevel: !p.flags.has('all'), search: p.flags.get('filter') as string | undefined });
         if (ctx.json) {
           ctx.out(JSON.stringify({ runs: page.runs, total: page.total }));
         } else if (page.total === 0) {
-          ctx.out(status ? `No ${status} runs.` : 'No runs yet.');
+          ctx.out(p.flags.has('filter') ? 'No runs match.' : status ? `No ${status} runs.` : 'No runs yet.');
         } else {
           ctx.out(runsTable(page.runs, ctx.style));
           if (page.total > page.runs.length) ctx.out(`… ${page.total - page.runs.length} more (use --limit)`);

@@ -20,3 +20,13 @@ export function formatNumber(v: number | null): string {
   const a = Math.abs(v);
   return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(3) : String(Number(v.toPrecision(5)));
 }
+
+/** How long ago an ISO time was: "just now", "5m ago", "3h ago", "2d ago", then the date. */
+export function formatAge(iso: string, now = Date.now()): string {
+  const s = Math.max(0, (now - Date.parse(iso)) / 1000);
+  if (s < 45) return 'just now';
+  if (s < 3600) return `${Math.max(1, Math.round(s / 60))}m ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)}h ago`;
+  if (s < 30 * 86_400) return `${Math.round(s / 86_400)}d ago`;
+  return iso.slice(0, 10);
+}

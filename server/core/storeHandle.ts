@@ -13,6 +13,7 @@ export type StoreChange = 'external-write' | 'store-created';
 export class StoreHandle {
   private store: Store | null = null;
   private lastVersion = -1;
+  private lastWrites = -1;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -25,7 +26,10 @@ export class StoreHandle {
     if (!this.workspace) return null;
     if (this.store?.isOpen) return this.store;
     this.store = Store.open(this.workspace, { create: false });
-    if (this.store) this.lastVersion = this.store.dataVersion();
+    if (this.store) {
+      this.lastVersion = this.store.dataVersion();
+      this.lastWrites = this.store.writeCount;
+    }
     return this.store;
   }
 
@@ -36,6 +40,7 @@ export class StoreHandle {
     if (!this.workspace) throw new LabbookError('NO_STORE', 'Open a folder first: Labbook keeps its runs in the workspace.');
     this.store = Store.open(this.workspace, { create: true })!;
     this.lastVersion = this.store.dataVersion();
+    this.lastWrites = this.store.writeCount;
     return this.store;
   }
 
@@ -58,7 +63,10 @@ export class StoreHandle {
     }
   }
 
-  /** Polls for commits by other processes; calls back when something changed. */
+  /**
+   * Polls for commits — by other processes (a CLI run) and by this one (runs started from VS
+   * Code log metrics here too) — and calls back when something changed.
+   */
   watch(intervalMs: number, onChange: (why: StoreChange) => void, onError: (e: unknown) => void): void {
     this.unwatch();
     this.timer = setInterval(() => {
@@ -67,9 +75,11 @@ export class StoreHandle {
         const store = this.get();
         if (!store) return;
         const v = store.dataVersion();
+        const w = store.writeCount;
         if (!wasOpen) onChange('store-created');
-        else if (v !== this.lastVersion) onChange('external-write');
+        else if (v !== this.lastVersion || w !== this.lastWrites) onChange('external-write');
         this.lastVersion = v;
+        this.lastWrites = w;
       } catch (e) {
         if (!(e instanceof LabbookError)) onError(e);
       }

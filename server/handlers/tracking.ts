@@ -82,6 +82,11 @@ export class RunManager {
     });
   }
 
+  /** Whether this server is running (and so can stop) that run. */
+  isActive(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
   cancel(runId: string): boolean {
     const a = this.active.get(runId);
     a?.abort.abort();

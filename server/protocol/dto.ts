@@ -29,6 +29,14 @@ export interface RunSummary {
   exitCode: number | null;
   parentId: string | null;
   command: string | null;
+  /** Only when the list asked for it (`keyMetric`): the run's key metric, last value. */
+  keyMetric?: { key: string; value: number | null; step: number } | null;
+  /** Only with `keyMetric`: the script or notebook the run ran (workspace-relative), if recorded. */
+  source?: string | null;
+  /** Only with `keyMetric`. */
+  tags?: string[];
+  /** Only with `keyMetric`: it carries an evaluation (confusion matrices) the Confusion-matrix view can show. */
+  evaluated?: boolean;
 }
 
 export interface ParamDto {

@@ -6,6 +6,8 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { DiffParams, DiffViewModel } from './diffDto';
 import type { ExecutionDto, RunDetail, RunPage, RunSortKey, RunStatus, RuntimeInfo, SortOrder, StoreInfo } from './dto';
+import type { CompareData, CompareParams, EvaluatedRun, EvaluationDto, LiveData, LiveParams } from './views';
+import type { RunJson } from '../core/runJson';
 
 export interface ServerInfo {
   store: StoreInfo;
@@ -20,6 +22,10 @@ export interface ListRunsParams {
   status?: RunStatus;
   /** Only top-level runs (no parent) when true; the default. */
   topLevel?: boolean;
+  /** Terms that must all match: `status:S`, `kind:K`, `tag:T`, `experiment:E`, `KEY=VALUE`, or text in name/experiment/tag/id. */
+  search?: string;
+  /** Also return each run's key metric, source file and tags: this metric, or '' for the first of accuracy/loss-like names. */
+  keyMetric?: string;
 }
 
 export interface GetRunParams {
@@ -143,3 +149,16 @@ export interface LabbookInitializationOptions {
   /** Milliseconds between checks for writes by other processes (CLI runs). */
   watchIntervalMs?: number;
 }
+
+// ---- views (Runs tree edits, Compare, Confusion matrix, Live training) ---------------------
+
+export const CompareRunsRequest = new RequestType<CompareParams, CompareData, LabbookErrorData>('labbook/runs/compare');
+/** `labbook show RUN --json`'s document. */
+export const ShowRunRequest = new RequestType<GetRunParams, RunJson, LabbookErrorData>('labbook/runs/show');
+/** Adds and removes tags; answers the run's tags after. */
+export const TagRunRequest = new RequestType<{ id: string; add?: string[]; remove?: string[] }, string[], LabbookErrorData>('labbook/runs/tag');
+/** Deletes a run (not a running one); its child runs are kept as top-level runs. */
+export const DeleteRunRequest = new RequestType<GetRunParams, { id: string; name: string; keptChildren: string[] }, LabbookErrorData>('labbook/runs/delete');
+export const EvaluationRequest = new RequestType<GetRunParams, EvaluationDto, LabbookErrorData>('labbook/runs/evaluation');
+export const EvaluatedRunsRequest = new RequestType0<EvaluatedRun[], LabbookErrorData>('labbook/runs/evaluated');
+export const LiveRunRequest = new RequestType<LiveParams, LiveData, LabbookErrorData>('labbook/runs/live');

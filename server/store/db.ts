@@ -99,6 +99,7 @@ export class Store {
   private readonly db: Database.Database;
   private readonly insertMetric: Database.Statement;
   private readonly insertMetricBatch: (rid: number, points: readonly MetricPoint[]) => void;
+  private writes = 0;
 
   private constructor(paths: StorePaths, db: Database.Database) {
     this.paths = paths;
@@ -154,6 +155,11 @@ export class Store {
   /** Changes whenever another connection commits; cheap to poll. */
   dataVersion(): number {
     return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /** Counts this connection's own committed writes (data_version does not see them). */
+  get writeCount(): number {
+    return this.writes;
   }
 
   info(): StoreInfo {
@@ -234,15 +240,65 @@ export class Store {
     const where: string[] = [];
     if (options.topLevel !== false) where.push('r.parent_rid IS NULL');
     if (options.status) where.push('r.status = @status');
+    const search = searchSql(options.search ?? '');
+    where.push(...search.where);
     const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const now = Date.now();
     // Unused named parameters are ignored by better-sqlite3, so one bind object serves both queries.
-    const bind = { now, status: options.status ?? null, limit, offset };
+    const bind = { now, status: options.status ?? null, limit, offset, ...search.bind };
     const rows = this.db
       .prepare(`SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} ${whereSql} ORDER BY ${sort} ${order}, r.rid ${order} LIMIT @limit OFFSET @offset`)
       .all(bind) as Row[];
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM runs r ${whereSql}`).get(bind) as { n: number }).n;
-    return { runs: rows.map((r) => toSummary(r, now)), total, offset };
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id ${whereSql}`).get(bind) as { n: number }).n;
+    const runs = rows.map((r) => toSummary(r, now));
+    if (options.keyMetric !== undefined) {
+      const prefer = options.keyMetric ? [options.keyMetric] : KEY_METRIC_PREFERENCE;
+      const last = this.db.prepare('SELECT value, step FROM metrics WHERE rid = ? AND key = ? ORDER BY step DESC LIMIT 1');
+      const firstKey = this.db.prepare('SELECT key FROM metrics WHERE rid = ? ORDER BY key LIMIT 1');
+      const source = this.db.prepare("SELECT path FROM code WHERE rid = ? AND kind IN ('notebook', 'script') ORDER BY kind, path LIMIT 1");
+      const tags = this.db.prepare('SELECT tag FROM tags WHERE rid = ? ORDER BY tag');
+      const evaluated = this.db.prepare("SELECT 1 FROM artifacts WHERE rid = ? AND (kind IN ('evaluation', 'confusion-matrix') OR path = 'evaluation.json') LIMIT 1");
+      rows.forEach((row, i) => {
+        const rid = row.rid as number;
+        let key: string | undefined;
+        let hit: Row | undefined;
+        for (const k of prefer) {
+          hit = last.get(rid, k) as Row | undefined;
+          if (hit) {
+            key = k;
+            break;
+          }
+        }
+        if (!hit && !options.keyMetric) {
+          key = (firstKey.get(rid) as Row | undefined)?.key as string | undefined;
+          if (key !== undefined) hit = last.get(rid, key) as Row | undefined;
+        }
+        runs[i].keyMetric = hit && key !== undefined ? { key, value: (hit.value as number | null) ?? null, step: hit.step as number } : null;
+        runs[i].source = ((source.get(rid) as Row | undefined)?.path as string | undefined) ?? null;
+        runs[i].tags = (tags.all(rid) as Row[]).map((t) => t.tag as string);
+        runs[i].evaluated = evaluated.get(rid) !== undefined;
+      });
+    }
+    return { runs, total, offset };
+  }
+
+  /**
+   * Deletes one run and everything recorded for it. Its child runs (reruns, steps) are kept and
+   * become top-level runs; blobs stay (other runs may share them). A running run is refused.
+   */
+  deleteRun(ref: string): { id: string; name: string; keptChildren: string[] } {
+    const rid = this.resolveRid(ref);
+    return this.write(() => {
+      const row = this.db.prepare('SELECT id, name, status FROM runs WHERE rid = ?').get(rid) as Row;
+      if (row.status === 'running') {
+        throw new LabbookError('BAD_ARGUMENT', `Run ${row.id as string} (${row.name as string}) is still running: stop it before deleting it.`);
+      }
+      const children = (this.db.prepare('SELECT id FROM runs WHERE parent_rid = ?').all(rid) as Row[]).map((c) => c.id as string);
+      this.db.prepare('UPDATE runs SET parent_rid = NULL WHERE parent_rid = ?').run(rid);
+      this.db.prepare('DELETE FROM metrics WHERE rid = ?').run(rid);
+      this.db.prepare('DELETE FROM runs WHERE rid = ?').run(rid);
+      return { id: row.id as string, name: row.name as string, keptChildren: children };
+    });
   }
 
   getRun(ref: string): RunDetail {
@@ -336,6 +392,34 @@ export class Store {
       cur.wallTimes.push(wall);
     }
     return out;
+  }
+
+  /** Points logged after the given step of each metric (all points of metrics not named). */
+  metricSeriesSince(id: string, since: Record<string, number>): MetricSeries[] {
+    const rid = this.resolveRid(id);
+    const keys = (this.db.prepare('SELECT DISTINCT key FROM metrics WHERE rid = ? ORDER BY key').all(rid) as Row[]).map((r) => r.key as string);
+    const q = this.db.prepare('SELECT step, value, wall_time FROM metrics WHERE rid = ? AND key = ? AND step > ? ORDER BY step').raw(true);
+    const out: MetricSeries[] = [];
+    for (const key of keys) {
+      const rows = q.all(rid, key, since[key] ?? -1) as [number, number | null, number][];
+      if (rows.length === 0) continue;
+      out.push({ key, steps: rows.map((r) => r[0]), values: rows.map((r) => r[1]), wallTimes: rows.map((r) => r[2]) });
+    }
+    return out;
+  }
+
+  /** Runs with an artifact of one of these kinds or paths, newest first. */
+  runsWithArtifacts(kinds: readonly string[], paths: readonly string[], limit: number): { id: string; name: string; status: RunStatus; startedAt: string }[] {
+    const k = kinds.map(() => '?').join(', ');
+    const p = paths.map(() => '?').join(', ');
+    const rows = this.db
+      .prepare(
+        `SELECT r.id, r.name, r.status, r.started_at FROM runs r
+         WHERE EXISTS (SELECT 1 FROM artifacts a WHERE a.rid = r.rid AND (a.kind IN (${k || "''"}) OR a.path IN (${p || "''"})))
+         ORDER BY r.started_at DESC, r.rid DESC LIMIT ?`,
+      )
+      .all(...kinds, ...paths, limit) as Row[];
+    return rows.map((r) => ({ id: r.id as string, name: r.name as string, status: r.status as RunStatus, startedAt: new Date(r.started_at as number).toISOString() }));
   }
 
   private metricSummaries(rid: number): MetricSummary[] {
@@ -442,6 +526,13 @@ export class Store {
       startedAt: (r.started_at as number | null) ?? null,
       durationMs: (r.duration_ms as number | null) ?? null,
     }));
+  }
+
+  removeTag(id: string, tag: string): void {
+    const rid = this.resolveRid(id);
+    this.write(() => {
+      this.db.prepare('DELETE FROM tags WHERE rid = ? AND tag = ?').run(rid, tag);
+    });
   }
 
   addTag(id: string, tag: string): void {
@@ -555,7 +646,9 @@ export class Store {
     const tx = this.db.transaction(fn);
     for (let attempt = 0; ; attempt++) {
       try {
-        return tx.immediate();
+        const result = tx.immediate();
+        this.writes++;
+        return result;
       } catch (e) {
         const code = (e as { code?: string }).code ?? '';
         if (code.startsWith('SQLITE_BUSY') && attempt < 3) continue;
@@ -617,6 +710,44 @@ export class MetricWriter {
 }
 
 // ---- helpers ------------------------------------------------------------------------------
+
+/** Which metric a run list shows when none is configured: the first of these a run has, else its first. */
+export const KEY_METRIC_PREFERENCE = ['val_accuracy', 'accuracy', 'acc', 'val_loss', 'loss'];
+
+/**
+ * A run search as SQL: space-separated terms, all must match. `status:S`, `kind:K`, `tag:T`,
+ * `experiment:E`, `KEY=VALUE` (a parameter), anything else a case-insensitive substring of the
+ * name, the experiment or a tag, or an id prefix.
+ */
+export function searchSql(text: string): { where: string[]; bind: Record<string, string> } {
+  const where: string[] = [];
+  const bind: Record<string, string> = {};
+  text.trim().split(/\s+/).filter(Boolean).forEach((term, i) => {
+    const n = `q${i}`;
+    const field = /^(status|kind|tag|experiment):(.+)$/i.exec(term);
+    const param = /^([^=:]+)=(.*)$/.exec(term);
+    if (field) {
+      const [, f, v] = field;
+      bind[n] = v;
+      const k = f.toLowerCase();
+      if (k === 'status') where.push(`r.status = @${n}`);
+      else if (k === 'kind') where.push(`r.kind = @${n}`);
+      else if (k === 'tag') where.push(`EXISTS (SELECT 1 FROM tags t WHERE t.rid = r.rid AND t.tag = @${n})`);
+      else where.push(`e.name = @${n}`);
+    } else if (param) {
+      bind[n] = param[1];
+      bind[`${n}v`] = param[2];
+      where.push(`EXISTS (SELECT 1 FROM params p WHERE p.rid = r.rid AND p.key = @${n} AND p.value = @${n}v)`);
+    } else {
+      bind[n] = `%${term.replace(/[\\%_]/g, '\\$&')}%`;
+      bind[`${n}id`] = `${term.toLowerCase()}%`;
+      where.push(
+        `(r.name LIKE @${n} ESCAPE '\\' OR e.name LIKE @${n} ESCAPE '\\' OR r.id LIKE @${n}id OR EXISTS (SELECT 1 FROM tags t WHERE t.rid = r.rid AND t.tag LIKE @${n} ESCAPE '\\'))`,
+      );
+    }
+  });
+  return { where, bind };
+}
 
 function initialize(db: Database.Database, file: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;

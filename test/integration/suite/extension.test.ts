@@ -37,15 +37,20 @@ export function registerExtensionSuite(): void {
       }
     });
 
-    it('shows the seeded runs in the Runs tree, newest first, with status and duration', async () => {
-      const nodes = await api.runsTree.getChildren();
+    it('shows the seeded runs in the Runs tree, grouped by experiment, newest first, with key metric and age', async () => {
+      const groups = await api.runsTree.getChildren();
+      assert.deepStrictEqual(groups.map((g) => [api.runsTree.getTreeItem(g).label, api.runsTree.getTreeItem(g).description]), [['digits', '3 runs']]);
+      const nodes = await api.runsTree.getChildren(groups[0]);
       const items = nodes.map((n) => api.runsTree.getTreeItem(n));
       assert.deepStrictEqual(items.map((i) => i.label), ['train-lr0.01', 'train-lr0.03', 'train-lr0.1']);
-      assert.match(String(items[0].description), /^finished · 20\.5s · [0-9a-f]{8}$/);
+      // accuracy at the last step of the seeded curve for lr=0.01: 1 − (2.3·e^(−2) + 0.15)/2.5
+      const acc = Number((1 - (2.3 * Math.exp(-2) + 0.15) / 2.5).toPrecision(5));
+      assert.match(String(items[0].description), new RegExp(`^accuracy ${String(acc).replace('.', '\\.')} · (\\d+d ago|2026-11-01)$`));
+      assert.strictEqual(String(items[0].contextValue), 'labbook.run.finished');
     });
 
     it('expands a run into its parameters and latest metrics', async () => {
-      const [first] = await api.runsTree.getChildren();
+      const [first] = await api.runsTree.runNodes();
       const children = await api.runsTree.getChildren(first);
       const byLabel = new Map(children.map((c) => [String(api.runsTree.getTreeItem(c).label), String(api.runsTree.getTreeItem(c).description)]));
       assert.strictEqual(byLabel.get('lr'), '0.01  (cli)');

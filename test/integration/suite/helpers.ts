@@ -60,8 +60,9 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** Labels of the top-level runs as the tree shows them (inside their groups). */
 export async function topLabels(api: LabbookApi): Promise<string[]> {
-  const nodes = await api.runsTree.getChildren();
+  const nodes = await api.runsTree.runNodes();
   return nodes.map((n) => String(api.runsTree.getTreeItem(n).label));
 }
 

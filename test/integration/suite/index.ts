@@ -8,6 +8,7 @@ import { registerDeactivateSuite, registerExtensionSuite } from './extension.tes
 import { registerFailureSuite } from './failure.test';
 import { registerSessionSuite } from './session.test';
 import { registerTrackingSuite } from './tracking.test';
+import { registerViewsSuite } from './views.test';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
@@ -16,6 +17,7 @@ export function run(): Promise<void> {
   registerFailureSuite();
   registerTrackingSuite();
   registerSessionSuite();
+  registerViewsSuite();
   registerDiffSuite();
   registerDeactivateSuite();
   return new Promise((resolve, reject) => {

@@ -15,7 +15,7 @@ export function registerTrackingSuite(): void {
     });
 
     async function childrenOf(name: string): Promise<Map<string, string>> {
-      const nodes = await api.runsTree.getChildren();
+      const nodes = await api.runsTree.runNodes();
       const node = nodes.find((n) => api.runsTree.getTreeItem(n).label === name);
       assert.ok(node, `run '${name}' is in the Runs tree: ${nodes.map((n) => api.runsTree.getTreeItem(n).label).join(', ')}`);
       const kids = await api.runsTree.getChildren(node);
@@ -52,7 +52,7 @@ export function registerTrackingSuite(): void {
     });
 
     it('Re-run from the Runs tree reproduces the run as its child', async () => {
-      const nodes = await api.runsTree.getChildren();
+      const nodes = await api.runsTree.runNodes();
       const train = nodes.find((n) => api.runsTree.getTreeItem(n).label === 'train')!;
       assert.match(String(api.runsTree.getTreeItem(train).contextValue), /^labbook\.run\./, 'the context menu applies');
       const ended = await vscode.commands.executeCommand<RunEndedParams>('labbook.rerun', train);
