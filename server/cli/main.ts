@@ -18,6 +18,9 @@ import { checkNotebook } from '../tracking/check';
 import { rerun } from '../tracking/rerun';
 import { trackNotebook } from '../tracking/notebook';
 import { trackRun } from '../tracking/runner';
+import { extractJson, previewExtraction, writePipeline } from '../extract/extract';
+import { SPLIT_MODES, type StepPlan } from '../extract/plan';
+import { verifyPipeline } from '../extract/verify';
 
 const HELP = `labbook ${LABBOOK_VERSION} — track, compare and reproduce runs of notebooks and scripts
 
@@ -40,6 +43,15 @@ Commands:
   check NOTEBOOK       report hidden state in a saved notebook: cells run out of order or skipped,
                        names only a later (or no) cell defines; exit 1 when there is any
       --python PATH    the interpreter whose ast reads the cells (default: $LABBOOK_PYTHON, else python3)
+  extract NOTEBOOK --out DIR
+                       turn a notebook into a pipeline: steps/<name>.py (one function per step),
+                       common.py, params.yaml (lifted parameters), pipeline.py, pipeline.yaml
+      --split MODE     headings (default) | tags (cells tagged step:<name>) | cells
+      --plan FILE      steps as JSON [{"name","cells":[cell indices]}] instead of --split
+      --verify         run the notebook and the pipeline (both tracked) and compare them step
+                       by step; exit 1 on a mismatch
+      --force          replace files already in DIR
+      --python PATH    the interpreter that analyses (and with --verify runs) the code
   runs                 list the runs of the workspace, newest first
       --limit N        at most N runs (default 50; with --json 1000)
       --sort KEY       started | name | status | duration (default started)
@@ -50,7 +62,8 @@ Commands:
                        RUN is a run id, a unique id prefix, or a run name (newest wins)
 
 With --json: run prints {"run":{"id","status",…}}, runs {"runs":[…],"total"}, show the run object,
-check {"problems":[{"cell","kind","message"}]}.
+check {"problems":[{"cell","kind","message"}]}, extract {"steps":[{"name","cells","inputs","outputs"}],
+"params","warnings","verify":{"ok","steps":[{"name","ok","detail"}]}}.
 
 Options:
   --workspace DIR      the workspace whose .labbook/ store to use (default: current directory)
@@ -169,6 +182,56 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
       }
     },
   },
+  extract: {
+    flags: { out: { value: true, alias: 'o' }, split: { value: true }, plan: { value: true }, verify: {}, force: {}, python: { value: true } },
+    async run(ctx, p) {
+      if (p.positionals.length !== 1) throw new UsageError(`'extract' needs exactly one NOTEBOOK (got ${p.positionals.length})`);
+      const out = p.flags.get('out');
+      if (typeof out !== 'string') throw new UsageError("'extract' needs --out DIR (the folder to write the pipeline to)");
+      const split = choiceFlag(p, 'split', SPLIT_MODES);
+      if (split && p.flags.has('plan')) throw new UsageError('give --split or --plan, not both');
+      const plan = p.flags.has('plan') ? readPlan(String(p.flags.get('plan'))) : undefined;
+      const python = (p.flags.get('python') as string | undefined) ?? process.env.LABBOOK_PYTHON ?? 'python3';
+      const preview = await previewExtraction({ notebook: p.positionals[0], python, split, plan });
+      const files = writePipeline(preview, path.resolve(out), p.flags.has('force'));
+      const json = { ...extractJson(preview), out: path.resolve(out), files };
+      for (const w of preview.warnings) ctx.err(`labbook: warning: ${w}`);
+      if (!ctx.json) {
+        ctx.out(`${preview.pipeline.steps.length} steps written to ${out}:`);
+        for (const s of preview.pipeline.steps) {
+          const ins = Object.keys(s.inputs);
+          ctx.out(`  ${s.name.padEnd(24)} cells ${s.cells.join(',')}${ins.length ? `  in: ${ins.join(', ')}` : ''}${s.outputs.length ? `  out: ${s.outputs.join(', ')}` : ''}`);
+        }
+        const keys = Object.keys(preview.analysis.params);
+        if (keys.length) ctx.out(`  params.yaml: ${keys.join(', ')}`);
+        for (const n of preview.notes) ctx.out(`  note: ${n}`);
+      }
+      if (!p.flags.has('verify')) {
+        if (ctx.json) ctx.out(JSON.stringify(json));
+        return;
+      }
+      const store = Store.open(ctx.workspace, { create: true })!;
+      try {
+        const verdict = await verifyPipeline(store, {
+          workspace: ctx.workspace,
+          notebook: preview.notebook,
+          outDir: path.resolve(out),
+          python,
+          steps: preview.pipeline.steps,
+          onProgress: (m) => ctx.err(`labbook: ${m}`),
+        });
+        if (ctx.json) ctx.out(JSON.stringify({ ...json, verify: verdict }));
+        else for (const s of verdict.steps) ctx.out(`  verify ${s.ok ? 'ok  ' : 'FAIL'} ${s.name}: ${s.detail}`);
+        if (!verdict.ok) {
+          ctx.err(`labbook: the pipeline does not reproduce the notebook (${verdict.steps.filter((s) => !s.ok).length} step(s) differ)`);
+          throw new HandledFailure();
+        }
+        ctx.err(`labbook: verified: every step matches the notebook (pipeline run ${verdict.pipelineRun}, notebook run ${verdict.notebookRun})`);
+      } finally {
+        store.close();
+      }
+    },
+  },
   runs: {
     flags: { limit: { value: true }, sort: { value: true }, asc: {}, status: { value: true }, all: {} },
     run(ctx, p) {
@@ -212,6 +275,20 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
     },
   },
 };
+
+function readPlan(file: string): StepPlan[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new LabbookError('BAD_ARGUMENT', `--plan ${file}: ${(e as Error).message}`);
+  }
+  const steps = (data as { steps?: unknown })?.steps ?? data;
+  if (!Array.isArray(steps) || !steps.every((s) => s && typeof s.name === 'string' && Array.isArray(s.cells) && s.cells.every((c: unknown) => Number.isInteger(c)))) {
+    throw new LabbookError('BAD_ARGUMENT', `--plan ${file} must be a JSON list of {"name": "...", "cells": [cell indices]}`);
+  }
+  return steps.map((s) => ({ name: s.name, cells: s.cells }));
+}
 
 function openForReading(workspace: string): Store | null {
   const store = Store.open(workspace, { create: false });

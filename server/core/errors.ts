@@ -12,7 +12,9 @@ export type LabbookErrorCode =
   | 'RUN_NOT_FOUND'
   | 'AMBIGUOUS_RUN'
   | 'BLOB_NOT_FOUND'
-  | 'BAD_ARGUMENT';
+  | 'BAD_ARGUMENT'
+  | 'CELL_SYNTAX'
+  | 'OUTPUT_EXISTS';
 
 export class LabbookError extends Error {
   readonly code: LabbookErrorCode;
