@@ -136,6 +136,7 @@ export function proposeSteps(nb: Notebook, analysis: Analysis, mode: SplitMode):
       return n;
     };
     let level = levels.find((l) => count(l) >= 3 && count(l) <= 40) ?? levels.reduce((a, l) => (count(l) > count(a) ? l : a), levels[0] ?? 0);
+    if (!levels.length && nb.cells.some((c) => c.metadata?.tags?.some((t) => t.startsWith('step:')))) return proposeSteps(nb, analysis, 'tags');
     if (!levels.length) {
       warnings.push('the notebook has no markdown headings: one step per code cell (use --split tags with step:<name> tags to group cells)');
       return proposeSteps(nb, analysis, 'cells').plan.length ? { plan: proposeSteps(nb, analysis, 'cells').plan, warnings } : { plan: [], warnings };
@@ -217,7 +218,8 @@ export function buildPipeline(analysis: Analysis, plan: readonly StepPlan[]): Pi
   for (const s of steps) s.needed.sort((a, b) => a.localeCompare(b));
   // Outputs: what later steps need, and each variable's final value (what verify compares).
   for (const s of steps) {
-    const finals = [...producer].filter(([, st]) => st === s).map(([n]) => n);
+    // Names starting with _ are throwaways (and our own, like %%writefile's file handle).
+    const finals = [...producer].filter(([n, st]) => st === s && !n.startsWith('_')).map(([n]) => n);
     s.outputs = [...new Set([...s.needed, ...finals])];
   }
   const emptyCells = analysis.cells.filter((c) => !inPlan.has(c.index)).map((c) => c.index);

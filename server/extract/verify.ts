@@ -88,13 +88,16 @@ export async function trackPipeline(store: Store, o: PipelineRunOptions): Promis
   return { runId: parent.id, ok, steps };
 }
 
-const STREAM_NOISE = /^(CPU times:|Wall time:)/;
+// What IPython's %time/%timeit print, which the pipeline (running the code once, untimed) does not.
+const STREAM_NOISE = /^(CPU times:|Wall time:|[\d.]+ \S+ ± [\d.]+ \S+ per loop \(mean|[\d.]+ \S+ per loop \(mean)/;
 
 function normalizeOutput(text: string): string {
   return text
     .split('\n')
     .map((l) => l.replace(/\s+$/, ''))
     .filter((l) => !STREAM_NOISE.test(l))
+    // %%writefile says Writing or Overwriting depending on who wrote the file first (verify runs the pipeline first).
+    .map((l) => l.replace(/^Overwriting /, 'Writing '))
     .join('\n')
     .trim();
 }

@@ -108,7 +108,9 @@ def translate_magics(source):
             if not body.endswith("\n"):
                 body += "\n"
             notes.append("%%%%writefile %s translated to open(...).write" % target)
-            return "with open(%r, %r) as _f:\n    _f.write(%r)\n" % (target, mode, body), notes, reqs
+            said = "Appending to" if mode == "a" else None
+            message = repr(said) if said else "'Overwriting' if __import__('os').path.exists(%r) else 'Writing'" % target
+            return "print(%s, %r)\nwith open(%r, %r) as _f:\n    _f.write(%r)\n" % (message, target, target, mode, body), notes, reqs
         else:
             if magic in ("bash", "sh", "script", "system"):
                 for line in lines[1:]:
@@ -145,7 +147,7 @@ def translate_magics(source):
                 out.append(blank)
             elif name == "env" and "=" in rest:
                 key, _, value = rest.strip().partition("=")
-                out.append(indent + "__import__('os').environ[%r] = %r" % (key.strip(), value.strip()))
+                out.append(indent + "__import__('os').environ[%r] = %r; print(%r)" % (key.strip(), value.strip(), "env: %s=%s" % (key.strip(), value.strip())))
                 notes.append("%%env %s translated to os.environ" % key.strip())
             else:
                 if name in DROP_LINE_MAGICS:
@@ -228,7 +230,7 @@ def is_setting(stmt, imports):
             return not (name == "use" and "style" not in ast.unparse(stmt.value.func))
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript):
         target = ast.unparse(stmt.targets[0].value)
-        return target.endswith("rcParams") or target.endswith("pd.options.display")
+        return target.endswith(("rcParams", "pd.options.display", ".environ"))
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute):
         return ast.unparse(stmt.targets[0]).startswith(("pd.options.", "pd.set_option"))
     return False

@@ -32,6 +32,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STATE = os.path.join(HERE, ".pipeline")
+RNG_FILE = ".rng-state.pkl"  # not a Python name, so no output of a step can be called that
 
 
 class PipelineError(Exception):
@@ -138,7 +139,7 @@ def save_rng(folder):
     torch = sys.modules.get("torch")
     if torch is not None:
         state["torch"] = torch.get_rng_state()
-    path = os.path.join(folder, "rng.pkl")
+    path = os.path.join(folder, RNG_FILE)
     with open(path, "wb") as f:
         pickle.dump(state, f)
     return sha256(path)
@@ -148,7 +149,7 @@ def restore_rng(previous):
     meta = read_meta(previous) if previous else None
     if not meta or not meta.get("rng"):
         return
-    path = os.path.join(STATE, previous, "rng.pkl")
+    path = os.path.join(STATE, previous, RNG_FILE)
     if not os.path.exists(path) or sha256(path) != meta["rng"]:
         return
     with open(path, "rb") as f:
