@@ -10,10 +10,13 @@ import { StoreHandle } from './core/storeHandle';
 import { getRun, listRuns } from './handlers/runs';
 import { SessionManager } from './handlers/sessions';
 import { RunManager } from './handlers/tracking';
+import { ExtractHandler } from './handlers/extract';
 import {
   CellExecutedRequest,
   CheckCellsRequest,
   EndSessionRequest,
+  ExtractPreviewRequest,
+  ExtractWriteRequest,
   SaveSnapshotRequest,
   CancelRunRequest,
   type RunEndedParams,
@@ -134,6 +137,21 @@ connection.onRequest(EndSessionRequest, guarded((p) => sessions.end(p.notebook))
 connection.onRequest(CheckCellsRequest, async (p) => {
   try {
     return await sessions.check(p);
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
+const extract = new ExtractHandler(() => runs.trusted);
+connection.onRequest(ExtractPreviewRequest, async (p) => {
+  try {
+    return await extract.preview(p);
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
+connection.onRequest(ExtractWriteRequest, async (p) => {
+  try {
+    return await extract.write(p);
   } catch (e) {
     return toResponseError(e);
   }

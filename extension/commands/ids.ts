@@ -8,6 +8,8 @@ export const CommandIds = {
   runNotebook: 'labbook.runNotebook',
   rerun: 'labbook.rerun',
   saveSnapshot: 'labbook.saveSnapshot',
+  extractNotebook: 'labbook.extractNotebook',
+  showSourceCells: 'labbook.showSourceCells',
 } as const;
 
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];

@@ -4,6 +4,7 @@
  */
 import Mocha from 'mocha';
 import { registerDeactivateSuite, registerExtensionSuite } from './extension.test';
+import { registerExtractSuite } from './extract.test';
 import { registerFailureSuite } from './failure.test';
 import { registerSessionSuite } from './session.test';
 import { registerTrackingSuite } from './tracking.test';
@@ -15,6 +16,7 @@ export function run(): Promise<void> {
   registerFailureSuite();
   registerTrackingSuite();
   registerSessionSuite();
+  registerExtractSuite();
   registerDeactivateSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
