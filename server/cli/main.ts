@@ -20,7 +20,7 @@ import { trackNotebook } from '../tracking/notebook';
 import { trackRun } from '../tracking/runner';
 import { extractJson, previewExtraction, writePipeline } from '../extract/extract';
 import { SPLIT_MODES, type StepPlan } from '../extract/plan';
-import { verifyPipeline } from '../extract/verify';
+import { trackPipeline, verifyPipeline } from '../extract/verify';
 
 const HELP = `labbook ${LABBOOK_VERSION} — track, compare and reproduce runs of notebooks and scripts
 
@@ -119,6 +119,23 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
           onOutput: (stream: 'stdout' | 'stderr', text: string) => (stream === 'stdout' && !ctx.json ? process.stdout : process.stderr).write(text),
           onStarted: (run: RunSummary) => ctx.err(`labbook: run ${run.id} (${run.name}) started`),
         };
+        const pipelineDir = extractedPipeline(command, common.cwd);
+        if (pipelineDir) {
+          // A pipeline Labbook extracted: one pipeline run, each step a child run of its own.
+          const r = await trackPipeline(store, {
+            workspace: ctx.workspace,
+            outDir: pipelineDir,
+            python: common.python,
+            force: command.includes('--force'),
+            onProgress: (m) => ctx.err(`labbook: ${m}`),
+            onOutput: common.onOutput,
+          });
+          const run = store.getRun(r.runId);
+          if (ctx.json) ctx.out(JSON.stringify({ run: { id: run.id, name: run.name, status: run.status, exitCode: run.exitCode, durationS: run.durationS }, steps: r.steps.map(({ name, runId, status }) => ({ name, runId, status })) }));
+          ctx.err(`labbook: pipeline run ${run.id} ${run.status} (${r.steps.map((s) => `${s.name}: ${s.status}`).join(', ')}) — labbook runs --all`);
+          if (!r.ok) throw new HandledFailure();
+          return;
+        }
         const notebook = command.length === 1 && command[0].endsWith('.ipynb');
         const result = notebook ? await trackNotebook(store, { ...common, notebook: command[0] }) : await trackRun(store, { ...common, command });
         for (const w of result.warnings) ctx.err(`labbook: warning: ${w}`);
@@ -275,6 +292,19 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
     },
   },
 };
+
+/** The folder of a pipeline `labbook extract` wrote, when the command runs its pipeline.py. */
+function extractedPipeline(command: string[], cwd: string): string | null {
+  const script = command.find((a) => a.endsWith('.py'));
+  if (!script || path.basename(script) !== 'pipeline.py' || command.includes('--step') || command.includes('--list')) return null;
+  const dir = path.dirname(path.resolve(cwd, script));
+  try {
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'pipeline.yaml'), 'utf8')) as { generatedBy?: string };
+    return typeof cfg.generatedBy === 'string' && cfg.generatedBy.startsWith('labbook') ? dir : null;
+  } catch {
+    return null;
+  }
+}
 
 function readPlan(file: string): StepPlan[] {
   let data: unknown;

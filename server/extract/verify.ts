@@ -42,7 +42,7 @@ export interface PipelineRunOptions {
 export interface PipelineRunResult {
   runId: string;
   ok: boolean;
-  /** Per step: finished | failed | not run (an earlier step failed). */
+  /** Per step: finished | skipped (unchanged) | failed | crashed | not run (an earlier step failed). */
   steps: { name: string; runId: string | null; status: string; stderrTail: string }[];
 }
 
@@ -79,7 +79,10 @@ export async function trackPipeline(store: Store, o: PipelineRunOptions): Promis
           o.onOutput?.(stream, text);
         },
       });
-      steps.push({ name: s.name, runId: result.run.id, status: result.run.status, stderrTail: stderr });
+      // The runner skips a step whose code, parameters and inputs are unchanged: its run says so.
+      const skipped = result.run.status === 'finished' && stderr.includes(`[pipeline] ${s.name}: unchanged, skipped`);
+      if (skipped) store.addTag(result.run.id, 'skipped');
+      steps.push({ name: s.name, runId: result.run.id, status: skipped ? 'skipped' : result.run.status, stderrTail: stderr });
       if (result.run.status !== 'finished') ok = false;
     }
   } finally {
@@ -192,7 +195,7 @@ export async function verifyPipeline(store: Store, o: VerifyOptions): Promise<Ve
   }
   const steps: StepVerdict[] = o.steps.map((s) => {
     const ps = pipe.steps.find((x) => x.name === s.name);
-    if (!ps || ps.status !== 'finished') {
+    if (!ps || (ps.status !== 'finished' && ps.status !== 'skipped')) {
       const why = ps?.status === 'not run' ? 'not run: an earlier step failed' : `the step failed in the pipeline: ${ps?.stderrTail.trim().split('\n').pop() ?? 'unknown'}`;
       return { name: s.name, ok: false, detail: why };
     }

@@ -136,6 +136,25 @@ describe('labbook extract: notebook to pipeline', () => {
     assert.ok(shown.code.some((c) => c.path.endsWith('steps/model.py')));
   });
 
+  it('labbook run -- python pipeline.py records a pipeline run with a child run per step; unchanged steps are tagged skipped', () => {
+    const { ws, nb } = withNotebook('knn_scratch.ipynb');
+    assert.equal(extract(ws, [nb, '--out', 'pipe']).code, 0);
+    const dir = path.join(ws, 'pipe');
+    const run = () => runCli(['-C', ws, 'run', '--python', PY, '--json', '--', 'python', 'pipeline.py'], { cwd: dir });
+    const first = run();
+    assert.equal(first.code, 0, first.stderr);
+    const r1 = JSON.parse(first.stdout) as { run: { id: string; status: string }; steps: { name: string; runId: string; status: string }[] };
+    assert.equal(r1.run.status, 'finished');
+    assert.deepEqual(r1.steps.map((s) => s.status), ['finished', 'finished', 'finished', 'finished']);
+    assert.match(first.stdout + first.stderr, /with noise:/);
+    const r2 = JSON.parse(run().stdout) as typeof r1;
+    assert.deepEqual(r2.steps.map((s) => s.status), ['skipped', 'skipped', 'skipped', 'skipped']);
+    const all = JSON.parse(runCli(['runs', '--all', '--json'], { cwd: ws }).stdout) as { runs: { id: string; kind: string; parentId: string | null }[] };
+    assert.equal(all.runs.filter((x) => x.parentId === r2.run.id && x.kind === 'step').length, 4);
+    const shown = JSON.parse(runCli(['show', r2.steps[0].runId, '--json'], { cwd: ws }).stdout) as { tags: string[] };
+    assert.ok(shown.tags.includes('skipped'));
+  });
+
   it('--verify reports the step whose values differ and exits 1 (unseeded randomness)', () => {
     const ws = tempWorkspace('labbook-extract-');
     const nb = writeNotebook(ws, 'noisy.ipynb', [
