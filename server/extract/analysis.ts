@@ -23,6 +23,10 @@ export interface CellAnalysis {
   /** 1-based lines of body inside a multi-line string (kept unindented). */
   verbatim: number[];
   paramKeys: string[];
+  /** Names `del`eted at the top level. */
+  deletes: string[];
+  /** `a = b` assignments, as [a, b]: both names then hold one object. */
+  aliases: [string, string][];
   reads: string[];
   writes: string[];
   notes: string[];

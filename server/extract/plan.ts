@@ -189,6 +189,19 @@ export function buildPipeline(analysis: Analysis, plan: readonly StepPlan[]): Pi
   const allDefined = new Set(analysis.cells.flatMap((c) => c.defines));
   const isData = (n: string) => !notData.has(n) && allDefined.has(n);
   const producer = new Map<string, Step>();
+  const groups = new Map<string, Set<string>>();
+  const aliasesOf = (n: string) => groups.get(n) ?? new Set([n]);
+  const detach = (n: string) => {
+    groups.get(n)?.delete(n);
+    groups.delete(n);
+  };
+  const join = (a: string, b: string) => {
+    detach(a);
+    const g = groups.get(b) ?? new Set([b]);
+    g.add(a);
+    groups.set(b, g);
+    groups.set(a, g);
+  };
   const warnings: string[] = [];
   const steps: Step[] = [];
   const inPlan = new Set(plan.flatMap((s) => s.cells));
@@ -197,7 +210,9 @@ export function buildPipeline(analysis: Analysis, plan: readonly StepPlan[]): Pi
     const step: Step = { name: p.name, cells: [...p.cells], cellIds: cells.map((c) => c.id), inputs: {}, outputs: [], needed: [], params: [], reads: [], writes: [] };
     const local = new Set<string>();
     for (const c of cells) {
-      for (const u of [...c.uses, ...c.mutates]) {
+      // Changing an object in place changes it under every name that holds it (X = df; df.dropna(inplace=True)).
+      const mutated = [...new Set(c.mutates.flatMap((m) => [...aliasesOf(m)].filter((n) => n === m || local.has(n) || producer.has(n))))];
+      for (const u of [...c.uses, ...mutated]) {
         if (local.has(u) || !isData(u) || u in step.inputs) continue;
         const from = producer.get(u);
         if (from) {
@@ -207,7 +222,14 @@ export function buildPipeline(analysis: Analysis, plan: readonly StepPlan[]): Pi
           warnings.push(`step ${p.name} (cell ${c.index}) reads '${u}', which no earlier cell defines: the pipeline will fail there as a clean notebook run would`);
         }
       }
-      for (const d of [...c.defines, ...c.mutates]) if (isData(d)) local.add(d);
+      for (const d of [...c.defines, ...mutated]) if (isData(d)) local.add(d);
+      for (const d of c.defines) detach(d);
+      for (const [a, b] of c.aliases ?? []) if (isData(a) && isData(b)) join(a, b);
+      for (const x of c.deletes ?? []) {
+        local.delete(x);
+        producer.delete(x);
+        detach(x);
+      }
       step.params.push(...c.paramKeys.filter((k) => !step.params.includes(k)));
       step.reads.push(...c.reads.filter((r) => !step.reads.includes(r)));
       step.writes.push(...c.writes.filter((w) => !step.writes.includes(w)));

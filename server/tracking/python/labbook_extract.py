@@ -250,6 +250,23 @@ def string_lines(body):
     return sorted(out)
 
 
+def is_lambda_definition(stmt):
+    """`f = lambda …` at the top of a cell: a function like any other (and lambdas do not pickle)."""
+    return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Lambda)
+
+
+def deleted_and_aliases(tree):
+    """Names `del`eted at the top level, and `a = b` assignments (a becomes another name for b's object)."""
+    deleted, aliases = [], []
+    for stmt in tree.body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Delete):
+                deleted.extend(t.id for t in node.targets if isinstance(t, ast.Name))
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name):
+            aliases.extend([t.id, stmt.value.id] for t in stmt.targets if isinstance(t, ast.Name))
+    return deleted, aliases
+
+
 def snake(name):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -268,6 +285,14 @@ class CellNames(Names):
         super().visit_Import(node)
 
     visit_ImportFrom = visit_Import
+
+    def visit_Delete(self, node):
+        # `del x` needs x to exist: a read, not a definition.
+        for t in node.targets:
+            if isinstance(t, ast.Name):
+                self._use(t.id)
+            else:
+                self.visit(t)
 
 
 def mutations(tree, defs):
@@ -420,6 +445,10 @@ def analyze(cells, cwd=None):
                     bound = a.asname or a.name
                     imports[bound] = "from %s import %s%s" % (module, a.name, " as " + a.asname if a.asname else "")
                     import_modules[bound] = module
+            elif is_lambda_definition(stmt):
+                name = stmt.targets[0].id
+                defs[:] = [d for d in defs if d["name"] != name]
+                defs.append({"name": name, "cell": cell["index"], "source": ast.get_source_segment(code, stmt) + "\n"})
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 first = min([d.lineno for d in stmt.decorator_list] + [stmt.lineno])
                 seg_lines = code.split("\n")[first - 1: stmt.end_lineno]
@@ -520,6 +549,8 @@ def analyze(cells, cwd=None):
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 first = min([d.lineno for d in stmt.decorator_list] + [stmt.lineno])
                 edits.remove_statement(stmt, first_line=first if first != stmt.lineno else None)
+            elif is_lambda_definition(stmt):
+                edits.remove_statement(stmt)
             elif is_setting(stmt, imports):
                 edits.remove_statement(stmt)
                 settings.append(ast.get_source_segment(code, stmt))
@@ -579,6 +610,7 @@ def analyze(cells, cwd=None):
         names = CellNames()
         names.visit(body_tree)
         reads, writes = file_paths(body_tree)
+        deleted, aliases = deleted_and_aliases(body_tree)
         for w in writes:
             notes.append("writes %s (declared as an artifact of its step)" % w)
         out_cells.append({
@@ -589,6 +621,8 @@ def analyze(cells, cwd=None):
             "uses": [u for u in names.uses if u != params_name],
             "mutates": [m for m in mutations(body_tree, def_names) if m not in imports and m not in (params_name, "_common")],
             "verbatim": string_lines(body),
+            "deletes": deleted,
+            "aliases": aliases,
             "paramKeys": sorted(set(used_keys)),
             "reads": reads,
             "writes": writes,

@@ -100,35 +100,68 @@ def parquet_engine():
     return None
 
 
-def save_value(folder, name, value):
-    """Writes one output; returns its meta entry."""
-    if is_dataframe(value) and parquet_engine():
-        path = os.path.join(folder, name + ".parquet")
-        try:
-            value.to_parquet(path)
-            roundtrip = sys.modules["pandas"].read_parquet(path)
-            if roundtrip.equals(value) and list(roundtrip.columns) == list(value.columns):
-                return {"file": os.path.basename(path), "kind": "parquet", "sha256": sha256(path)}
-        except Exception:
-            pass
-        os.remove(path) if os.path.exists(path) else None
-    path = os.path.join(folder, name + ".pkl")
+def save_outputs(folder, step, result):
+    """Writes a step's outputs: DataFrames as parquet when an engine is installed, everything else
+    in one pickle, so values that share objects (X = df) still share them when loaded. Returns the
+    meta entries by name. An output no later step needs is left out, with a note, when it cannot
+    be saved; one that a later step needs stops the pipeline."""
+    entries, together = {}, {}
+    for name in step["outputs"]:
+        if name not in result:
+            continue
+        value = result[name]
+        if is_dataframe(value) and parquet_engine():
+            path = os.path.join(folder, name + ".parquet")
+            try:
+                value.to_parquet(path)
+                back = sys.modules["pandas"].read_parquet(path)
+                if back.equals(value) and list(back.columns) == list(value.columns):
+                    entries[name] = {"file": os.path.basename(path), "kind": "parquet", "sha256": sha256(path)}
+                    continue
+            except Exception:
+                pass
+            if os.path.exists(path):
+                os.remove(path)
+        together[name] = value
+    try:
+        data = pickle.dumps(together, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        for name in list(together):
+            try:
+                pickle.dumps(together[name], protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as e:
+                if name in step["needed"]:
+                    raise PipelineError("step %r: output %r cannot be saved for the steps that need it (%s: %s)" % (step["name"], name, type(e).__name__, e))
+                print("[pipeline] %s: output %r not kept (%s: %s); no later step needs it" % (step["name"], name, type(e).__name__, e), file=sys.stderr)
+                del together[name]
+        data = pickle.dumps(together, protocol=pickle.HIGHEST_PROTOCOL)
+    path = os.path.join(folder, "outputs.pkl")
     with open(path, "wb") as f:
-        pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-    return {"file": os.path.basename(path), "kind": "pickle", "sha256": sha256(path)}
+        f.write(data)
+    digest = hashlib.sha256(data).hexdigest()
+    for name in together:
+        entries[name] = {"file": "outputs.pkl", "kind": "pickle", "sha256": digest}
+    return entries
+
+
+_loaded = {}  # (path, sha256) -> unpickled dict: one load per file keeps shared objects shared
 
 
 def load_value(step, name, entry):
     path = os.path.join(STATE, step, entry["file"])
     if not os.path.exists(path):
         raise PipelineError("output %r of step %r is missing (%s): run that step again" % (name, step, path))
-    if sha256(path) != entry["sha256"]:
-        raise PipelineError("output %r of step %r changed since the step wrote it; refusing to load it (run that step again)" % (name, step))
-    if entry["kind"] == "parquet":
-        import pandas
-        return pandas.read_parquet(path)
-    with open(path, "rb") as f:
-        return pickle.load(f)
+    if (path, entry["sha256"]) not in _loaded:
+        with open(path, "rb") as f:
+            data = f.read()
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise PipelineError("output %r of step %r changed since the step wrote it; refusing to load it (run that step again)" % (name, step))
+        if entry["kind"] == "parquet":
+            import pandas
+            _loaded[(path, entry["sha256"])] = {name: pandas.read_parquet(io.BytesIO(data))}
+        else:
+            _loaded[(path, entry["sha256"])] = pickle.loads(data)
+    return _loaded[(path, entry["sha256"])][name]
 
 
 def save_rng(folder):
@@ -265,16 +298,10 @@ def run_step(cfg, step, params, force, tracked):
             result = getattr(module, name)(**inputs, **{cfg["paramsName"]: params})
     finally:
         os.chdir(old_cwd)
-    outputs = {}
-    for output in step["outputs"]:
-        if output not in result:
-            continue
-        try:
-            outputs[output] = save_value(folder, output, result[output])
-        except Exception as e:
-            if output in step["needed"]:
-                raise PipelineError("step %r: output %r cannot be saved for the steps that need it (%s: %s)" % (name, output, type(e).__name__, e))
-            print("[pipeline] %s: output %r not kept (%s: %s); no later step needs it" % (name, output, type(e).__name__, e), file=sys.stderr)
+    for stale_file in os.listdir(folder):
+        if stale_file.endswith((".pkl", ".parquet")) and stale_file != RNG_FILE:
+            os.remove(os.path.join(folder, stale_file))
+    outputs = save_outputs(folder, step, result)
     with open(os.path.join(folder, "stdout.txt"), "w", encoding="utf-8") as f:
         f.write(tee.buffer_text.getvalue())
     meta = {"key": key, "outputs": outputs, "rng": save_rng(folder), "seconds": round(time.time() - started, 3)}
