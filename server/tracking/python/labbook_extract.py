@@ -651,6 +651,9 @@ def analyze(cells, cwd=None):
 
 
 def main():
+    if sys.version_info < (3, 9):
+        sys.stderr.write("labbook: extraction needs Python 3.9 or newer in the chosen interpreter (this is %d.%d)\n" % sys.version_info[:2])
+        sys.exit(2)
     parser = argparse.ArgumentParser(prog="labbook_extract.py")
     parser.add_argument("--cwd", default=None)
     args = parser.parse_args()

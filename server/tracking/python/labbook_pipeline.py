@@ -277,6 +277,10 @@ def run_step(cfg, step, params, force, tracked):
             raise PipelineError("step %r needs %r from step %r, which has not run (run the whole pipeline, or --step %s first)" % (name, input_name, producer, producer))
         inputs[input_name] = load_value(producer, input_name, entry)
     os.makedirs(folder, exist_ok=True)
+    ignore = os.path.join(STATE, ".gitignore")
+    if not os.path.exists(ignore):
+        with open(ignore, "w", encoding="utf-8") as f:
+            f.write("# Intermediate results of the pipeline's steps: rebuilt by running it.\n*\n")
     stale = os.path.join(folder, "meta.json")
     if os.path.exists(stale):
         os.remove(stale)
