@@ -139,7 +139,7 @@ export function proposeSteps(nb: Notebook, analysis: Analysis, mode: SplitMode):
     if (!levels.length && nb.cells.some((c) => c.metadata?.tags?.some((t) => t.startsWith('step:')))) return proposeSteps(nb, analysis, 'tags');
     if (!levels.length) {
       warnings.push('the notebook has no markdown headings: one step per code cell (use --split tags with step:<name> tags to group cells)');
-      return proposeSteps(nb, analysis, 'cells').plan.length ? { plan: proposeSteps(nb, analysis, 'cells').plan, warnings } : { plan: [], warnings };
+      return { plan: proposeSteps(nb, analysis, 'cells').plan, warnings };
     }
     if (!level) level = 1;
     for (let i = 0; i < nb.cells.length; i++) {
