@@ -227,6 +227,26 @@ describe('labbook extract: notebook to pipeline', () => {
     assert.equal(run.stdout.trim(), '414 True');
   });
 
+  it('keeps the code exact: non-ASCII text before a lifted literal, multi-line strings, magics inside blocks', () => {
+    const ws = tempWorkspace('labbook-extract-');
+    const nb = writeNotebook(ws, 'exact.ipynb', [
+      { code: 'from sklearn.linear_model import Ridge\nimport numpy as np' },
+      { md: '## Fit' },
+      { code: 'titre = "température °C"; model = Ridge(alpha=0.25)\nmodel.fit(np.arange(6).reshape(3, 2), [1.0, 2.0, 3.0])' },
+      { md: '## Report' },
+      { code: 'text = """first line\n  indented line"""\nif model.alpha > 0:\n    %time coef = model.coef_.round(3)\n    print(titre, text, list(coef))' },
+    ]);
+    const r = extract(ws, [nb, '--out', 'pipe']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json!.params, { alpha: 0.25 });
+    const dir = path.join(ws, 'pipe');
+    assert.match(read(path.join(dir, 'steps', 'fit.py')), /titre = "température °C"; model = Ridge\(alpha=params\['alpha'\]\)/);
+    const run = py(['pipeline.py'], dir);
+    assert.equal(run.code, 0, run.stderr);
+    const expected = py(['-c', 'import numpy as np\nfrom sklearn.linear_model import Ridge\nm = Ridge(alpha=0.25).fit(np.arange(6).reshape(3, 2), [1.0, 2.0, 3.0])\nprint("température °C", "first line\\n  indented line", list(m.coef_.round(3)))'], ws);
+    assert.equal(run.stdout, expected.stdout);
+  });
+
   it('splits by step:<name> tags, by cells, or by an explicit --plan; bad plans and usage are refused', () => {
     const ws = tempWorkspace('labbook-extract-');
     const nb = writeNotebook(ws, 'tagged.ipynb', [
