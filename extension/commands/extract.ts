@@ -20,6 +20,7 @@ import {
 import type { ServerClient } from '../client/serverClient';
 import { pythonInterpreter } from '../client/python';
 import type { Log } from '../util/log';
+import { mergeWithNext, renameProblem, renameStep, splitStep } from './extractPlan';
 
 type SplitMode = NonNullable<ExtractPreviewParams['split']>;
 
@@ -33,8 +34,6 @@ export interface ExtractCommandOptions {
   /** Replace files already in the output folder without asking. */
   force?: boolean;
 }
-
-const STEP_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 type Item = vscode.QuickPickItem & { action?: 'write' | 'out' | 'split' | 'step' | 'warnings'; index?: number };
 
@@ -182,40 +181,23 @@ export class ExtractCommands {
     ];
     const action = await vscode.window.showQuickPick(actions, { title: `Step ${step.name}` });
     if (!action) return undefined;
-    const taken = new Set(plan.map((s) => s.name));
     if (action.id === 'rename') {
-      const name = await vscode.window.showInputBox({
-        title: `Rename step ${step.name}`,
-        value: step.name,
-        validateInput: (v) => (!STEP_NAME.test(v) ? 'letters, digits and _, not starting with a digit' : v !== step.name && taken.has(v) ? 'another step has that name' : undefined),
-      });
-      if (!name || name === step.name) return undefined;
-      step.name = name;
-    } else if (action.id === 'next') {
-      step.cells.push(...plan[i + 1].cells);
-      plan.splice(i + 1, 1);
-    } else if (action.id === 'previous') {
-      plan[i - 1].cells.push(...step.cells);
-      plan.splice(i, 1);
-    } else if (action.id === 'split') {
+      const name = await vscode.window.showInputBox({ title: `Rename step ${step.name}`, value: step.name, validateInput: (v) => renameProblem(plan, i, v) });
+      return name && name !== step.name ? renameStep(plan, i, name) : undefined;
+    }
+    if (action.id === 'next') return mergeWithNext(plan, i);
+    if (action.id === 'previous') return mergeWithNext(plan, i - 1);
+    if (action.id === 'split') {
       const first = new Map(p.cells.map((c) => [c.index, c.firstLine]));
       const at = await vscode.window.showQuickPick(
         step.cells.slice(1).map((c) => ({ label: `cell ${c}`, description: first.get(c) ?? '', cell: c })),
         { title: `Split ${step.name}: the new step starts at` },
       );
-      if (!at) return undefined;
-      let name = `${step.name}_2`;
-      for (let n = 3; taken.has(name); n++) name = `${step.name}_${n}`;
-      const k = step.cells.indexOf(at.cell);
-      plan.splice(i + 1, 0, { name, cells: step.cells.slice(k) });
-      step.cells = step.cells.slice(0, k);
-    } else {
-      const nbUri = vscode.Uri.file(notebook);
-      const nb = await vscode.workspace.openNotebookDocument(nbUri);
-      const ranges = step.cells.filter((c) => c < nb.cellCount).map((c) => new vscode.NotebookRange(c, c + 1));
-      await vscode.window.showNotebookDocument(nb, { selections: ranges, preview: false });
-      return undefined;
+      return at ? splitStep(plan, i, at.cell) : undefined;
     }
-    return plan;
+    const nb = await vscode.workspace.openNotebookDocument(vscode.Uri.file(notebook));
+    const ranges = step.cells.filter((c) => c < nb.cellCount).map((c) => new vscode.NotebookRange(c, c + 1));
+    await vscode.window.showNotebookDocument(nb, { selections: ranges, preview: false });
+    return undefined;
   }
 }
