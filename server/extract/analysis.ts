@@ -47,6 +47,8 @@ export interface Analysis {
   imports: Record<string, string>;
   defs: Definition[];
   commonImports: string[];
+  /** Top-level `try:`/`if` blocks that import (optional dependencies), moved to common.py as they are. */
+  commonBlocks: { cell: number; source: string; names: string[] }[];
   commonGlobals: string[];
   keptStars: string[];
   params: Record<string, unknown>;

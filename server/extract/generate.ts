@@ -8,7 +8,7 @@
 import * as path from 'path';
 import { LABBOOK_VERSION } from '../version';
 import type { Analysis } from './analysis';
-import type { Pipeline, Step } from './plan';
+import { type Pipeline, type Step, commonNames } from './plan';
 
 export interface GenerateInput {
   notebook: string;
@@ -46,7 +46,7 @@ function stepFile(step: Step, g: GenerateInput): string {
   const importLines: string[] = [];
   for (const [name, stmt] of Object.entries(analysis.imports)) if (used.has(name) && !importLines.includes(stmt)) importLines.push(stmt);
   for (const m of analysis.keptStars) importLines.push(`from ${m} import *`);
-  const fromCommon = analysis.defs.map((d) => d.name).filter((n) => used.has(n));
+  const fromCommon = commonNames(analysis).filter((n) => used.has(n));
   if (fromCommon.length) importLines.push(`from common import ${fromCommon.join(', ')}`);
   if (used.has('_common')) importLines.push('import common as _common');
   const nbName = path.basename(g.notebook);
@@ -85,6 +85,7 @@ function commonFile(g: GenerateInput): string {
   const { analysis } = g;
   const nbName = path.basename(g.notebook);
   const parts = [`# ${GENERATED} from ${nbName}.`, `"""Functions and classes defined in ${nbName}, shared by the steps."""`, ...analysis.commonImports];
+  for (const b of analysis.commonBlocks ?? []) parts.push('', `# notebook cell [${b.cell}]`, b.source.replace(/\n+$/, ''));
   if (analysis.commonGlobals.length) {
     parts.push('', '# Notebook variables the functions below read: a step sets them (set_globals) before it calls them.');
     for (const name of analysis.commonGlobals) parts.push(`${name} = None`);

@@ -47,6 +47,11 @@ const KEYWORDS = new Set(
 );
 const RESERVED = new Set(['common', 'pipeline', 'steps', 'params', 'main']);
 
+/** Names common.py defines: the notebook's functions and classes, and what its import blocks bind. */
+export function commonNames(analysis: Analysis): string[] {
+  return [...analysis.defs.map((d) => d.name), ...(analysis.commonBlocks ?? []).flatMap((b) => b.names)];
+}
+
 export function isStepName(name: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !KEYWORDS.has(name) && !RESERVED.has(name);
 }
@@ -97,7 +102,7 @@ function headingOf(nb: Notebook, i: number): { level: number; text: string } | n
 export function proposeSteps(nb: Notebook, analysis: Analysis, mode: SplitMode): { plan: StepPlan[]; warnings: string[] } {
   const code = new Map(analysis.cells.map((c) => [c.index, c]));
   const hasCode = (i: number) => !!code.get(i)?.body.trim();
-  const avoid = new Set([...Object.keys(analysis.imports), ...analysis.defs.map((d) => d.name)]);
+  const avoid = new Set([...Object.keys(analysis.imports), ...commonNames(analysis)]);
   const warnings: string[] = [];
   const groups: { title: string; cells: number[] }[] = [];
   const open = (title: string) => groups.push({ title, cells: [] });
@@ -163,7 +168,7 @@ export function checkPlan(plan: readonly StepPlan[], analysis: Analysis): void {
   const names = new Set<string>();
   const seen = new Set<number>();
   const known = new Set(analysis.cells.map((c) => c.index));
-  const avoid = new Set([...Object.keys(analysis.imports), ...analysis.defs.map((d) => d.name)]);
+  const avoid = new Set([...Object.keys(analysis.imports), ...commonNames(analysis)]);
   let last = -1;
   for (const s of plan) {
     if (!isStepName(s.name)) throw new LabbookError('BAD_ARGUMENT', `'${s.name}' cannot name a step: use letters, digits and _ (not starting with a digit, not a Python keyword, not common/pipeline/steps/params/main)`);
@@ -185,7 +190,7 @@ export function checkPlan(plan: readonly StepPlan[], analysis: Analysis): void {
 export function buildPipeline(analysis: Analysis, plan: readonly StepPlan[]): Pipeline {
   checkPlan(plan, analysis);
   const byIndex = new Map(analysis.cells.map((c) => [c.index, c]));
-  const notData = new Set([...Object.keys(analysis.imports), ...analysis.defs.map((d) => d.name), analysis.paramsName, '_common']);
+  const notData = new Set([...Object.keys(analysis.imports), ...commonNames(analysis), analysis.paramsName, '_common']);
   const allDefined = new Set(analysis.cells.flatMap((c) => c.defines));
   const isData = (n: string) => !notData.has(n) && allDefined.has(n);
   const producer = new Map<string, Step>();

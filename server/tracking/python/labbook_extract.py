@@ -250,6 +250,11 @@ def string_lines(body):
     return sorted(out)
 
 
+def is_import_block(stmt):
+    """`try: import x / except ImportError: …` or `if …: import y` at the top of a cell."""
+    return isinstance(stmt, (ast.Try, ast.If)) and any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(stmt))
+
+
 def is_lambda_definition(stmt):
     """`f = lambda …` at the top of a cell: a function like any other (and lambdas do not pickle)."""
     return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Lambda)
@@ -277,6 +282,13 @@ class CellNames(Names):
     def __init__(self):
         super().__init__()
         self.imported = set()
+
+    def _use(self, name):
+        # Builtins are kept: a notebook that rebinds one (id = …, sum = …) passes it between steps.
+        if any(name in s for s in self._scopes) or name in self._bound:
+            return
+        if name not in self.uses:
+            self.uses.append(name)
 
     def visit_Import(self, node):
         for a in node.names:
@@ -415,6 +427,7 @@ def analyze(cells, cwd=None):
     import_modules = {}  # bound name -> module it comes from
     defs = []  # {"name", "cell", "source"}
     stars = []  # (module, cell)
+    blocks = []  # top-level try/if blocks that import: they go to common.py as they are
     parsed = []
     for cell in cells:
         if cell.get("cell_type") != "code":
@@ -445,6 +458,11 @@ def analyze(cells, cwd=None):
                     bound = a.asname or a.name
                     imports[bound] = "from %s import %s%s" % (module, a.name, " as " + a.asname if a.asname else "")
                     import_modules[bound] = module
+            elif is_import_block(stmt):
+                names = CellNames()
+                names.visit(stmt)
+                bound = sorted(set(names.defines) | names.imported)
+                blocks.append({"cell": cell["index"], "source": ast.get_source_segment(code, stmt) + "\n", "names": bound, "uses": names.uses})
             elif is_lambda_definition(stmt):
                 name = stmt.targets[0].id
                 defs[:] = [d for d in defs if d["name"] != name]
@@ -459,7 +477,7 @@ def analyze(cells, cwd=None):
     if errors:
         return {"errors": errors}
 
-    def_names = {d["name"] for d in defs}
+    def_names = {d["name"] for d in defs} | {n for b in blocks for n in b["names"]}
     # Every name bound anywhere at module level, to tell star-imported names from the notebook's own.
     bound_anywhere = set(imports) | def_names
     for p in parsed:
@@ -516,6 +534,10 @@ def analyze(cells, cwd=None):
         for r in sorted(d["refs"]):
             if r in imports and imports[r] not in common_imports:
                 common_imports.append(imports[r])
+    for b in blocks:
+        for r in b["uses"]:
+            if r in imports and imports[r] not in common_imports:
+                common_imports.append(imports[r])
     if kept_stars:
         common_imports.extend("from %s import *" % m for m in kept_stars)
 
@@ -549,7 +571,7 @@ def analyze(cells, cwd=None):
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 first = min([d.lineno for d in stmt.decorator_list] + [stmt.lineno])
                 edits.remove_statement(stmt, first_line=first if first != stmt.lineno else None)
-            elif is_lambda_definition(stmt):
+            elif is_lambda_definition(stmt) or is_import_block(stmt):
                 edits.remove_statement(stmt)
             elif is_setting(stmt, imports):
                 edits.remove_statement(stmt)
@@ -640,6 +662,7 @@ def analyze(cells, cwd=None):
         "imports": imports,
         "defs": [{"name": d["name"], "cell": d["cell"], "source": d["source"], "globals": sorted(closure[d["name"]])} for d in defs],
         "commonImports": common_imports,
+        "commonBlocks": [{"cell": b["cell"], "source": b["source"], "names": b["names"]} for b in blocks],
         "commonGlobals": common_globals,
         "keptStars": kept_stars,
         "params": params,
