@@ -17,6 +17,7 @@ import {
   EndSessionRequest,
   ExtractPreviewRequest,
   ExtractWriteRequest,
+  ExtractVerifyRequest,
   SaveSnapshotRequest,
   CancelRunRequest,
   type RunEndedParams,
@@ -141,7 +142,8 @@ connection.onRequest(CheckCellsRequest, async (p) => {
     return toResponseError(e);
   }
 });
-const extract = new ExtractHandler(() => runs.trusted);
+// handle and runs are replaced on initialize: read them when a request comes.
+const extract = new ExtractHandler(() => runs.trusted, () => handle);
 connection.onRequest(ExtractPreviewRequest, async (p) => {
   try {
     return await extract.preview(p);
@@ -152,6 +154,15 @@ connection.onRequest(ExtractPreviewRequest, async (p) => {
 connection.onRequest(ExtractWriteRequest, async (p) => {
   try {
     return await extract.write(p);
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
+connection.onRequest(ExtractVerifyRequest, async (p) => {
+  try {
+    const r = await extract.verify(p);
+    void connection.sendNotification(RunsChangedNotification, { reason: 'external-write' });
+    return r;
   } catch (e) {
     return toResponseError(e);
   }

@@ -14,6 +14,8 @@ import {
   type ExtractPreviewParams,
   ExtractPreviewRequest,
   type ExtractPreviewResult,
+  ExtractVerifyRequest,
+  type ExtractVerifyResult,
   ExtractWriteRequest,
   type ExtractWriteResult,
 } from '../../server/protocol/requests';
@@ -33,9 +35,13 @@ export interface ExtractCommandOptions {
   accept?: boolean;
   /** Replace files already in the output folder without asking. */
   force?: boolean;
+  /** After writing, run the pipeline and the notebook (tracked) and compare them step by step. */
+  verify?: boolean;
 }
 
-type Item = vscode.QuickPickItem & { action?: 'write' | 'out' | 'split' | 'step' | 'warnings'; index?: number };
+export type ExtractCommandResult = ExtractWriteResult & { verify?: ExtractVerifyResult };
+
+type Item = vscode.QuickPickItem & { action?: 'write' | 'verify' | 'out' | 'split' | 'step' | 'warnings'; index?: number };
 
 export class ExtractCommands {
   constructor(
@@ -43,7 +49,7 @@ export class ExtractCommands {
     private readonly log: Log,
   ) {}
 
-  async extract(uri?: vscode.Uri, options: ExtractCommandOptions = {}): Promise<ExtractWriteResult | undefined> {
+  async extract(uri?: vscode.Uri, options: ExtractCommandOptions = {}): Promise<ExtractCommandResult | undefined> {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage('Labbook does not analyse notebooks in an untrusted workspace. Trust this folder to extract pipelines.');
       return undefined;
@@ -63,12 +69,16 @@ export class ExtractCommands {
         this.client.request(ExtractPreviewRequest, { notebook, python: python.path, split, plan: p, outDir }),
       );
     let preview = await ask(plan);
+    let verify = !!options.verify;
 
     if (!options.accept) {
       for (;;) {
         const choice = await this.showPreview(notebook, preview, outDir, split);
         if (!choice) return undefined;
-        if (choice.action === 'write') break;
+        if (choice.action === 'write' || choice.action === 'verify') {
+          verify = choice.action === 'verify';
+          break;
+        }
         if (choice.action === 'warnings') {
           this.log.info(`extract ${notebook}:\n${[...preview.warnings.map((w) => `warning: ${w}`), ...preview.notes.map((n) => `note: ${n}`)].join('\n')}`);
           this.log.show();
@@ -112,10 +122,23 @@ export class ExtractCommands {
     }
     const result = await this.client.request(ExtractWriteRequest, { notebook, python: python.path, plan: preview.steps.map((s) => ({ name: s.name, cells: s.cells })), outDir, force });
     this.log.info(`pipeline of ${notebook} written to ${result.outDir}: ${result.files.join(', ')}`);
-    void vscode.window.showInformationMessage(`Pipeline written: ${preview.steps.length} steps in ${vscode.workspace.asRelativePath(result.outDir)}.`, 'Open pipeline.py').then(async (a) => {
-      if (a) await vscode.window.showTextDocument(vscode.Uri.file(path.join(result.outDir, 'pipeline.py')));
-    });
-    return result;
+    const open = async (a: string | undefined) => {
+      if (a === 'Open pipeline.py') await vscode.window.showTextDocument(vscode.Uri.file(path.join(result.outDir, 'pipeline.py')));
+      if (a === 'Show Log') this.log.show();
+    };
+    if (!verify) {
+      void vscode.window.showInformationMessage(`Pipeline written: ${preview.steps.length} steps in ${vscode.workspace.asRelativePath(result.outDir)}.`, 'Open pipeline.py').then(open);
+      return result;
+    }
+    const verdict = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Labbook: verifying the pipeline of ${path.basename(notebook)} (pipeline, then notebook, both tracked)` },
+      () => this.client.request(ExtractVerifyRequest, { notebook, python: python.path, plan: preview.steps.map((s) => ({ name: s.name, cells: s.cells })), outDir: result.outDir }),
+    );
+    this.log.info(`verify ${notebook} (pipeline run ${verdict.pipelineRun}, notebook run ${verdict.notebookRun}):\n${verdict.steps.map((s) => `  ${s.ok ? 'ok  ' : 'FAIL'} ${s.name}: ${s.detail}`).join('\n')}`);
+    const bad = verdict.steps.filter((s) => !s.ok);
+    if (verdict.ok) void vscode.window.showInformationMessage(`Pipeline written and verified: all ${verdict.steps.length} steps match the notebook.`, 'Open pipeline.py').then(open);
+    else void vscode.window.showWarningMessage(`Pipeline written, but ${bad.length} step(s) do not match the notebook: ${bad.map((s) => `${s.name} (${s.detail})`).join('; ')}`, 'Show Log', 'Open pipeline.py').then(open);
+    return { ...result, verify: verdict };
   }
 
   /** Opens the notebook a generated step came from with its cells selected. */
@@ -153,6 +176,7 @@ export class ExtractCommands {
     const params = Object.entries(p.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
     const items: Item[] = [
       { label: '$(check) Write the pipeline', description: vscode.workspace.asRelativePath(outDir), detail: p.existing.length ? `replaces ${p.existing.length} existing file(s)` : undefined, action: 'write' },
+      { label: '$(beaker) Write and verify against the notebook', description: 'runs both, tracked, and compares them step by step', action: 'verify' },
       { label: '$(folder) Output folder…', description: vscode.workspace.asRelativePath(outDir), action: 'out' },
       { label: `$(list-tree) Split by ${split}…`, description: 'headings · tags · cells', action: 'split' },
       ...(p.warnings.length || p.notes.length ? [{ label: `$(warning) ${p.warnings.length} warning(s), ${p.notes.length} note(s)`, description: 'show in the Labbook log', action: 'warnings' as const }] : []),

@@ -7,10 +7,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LabbookError } from '../core/errors';
 import { existingFiles, extractJson, pipelineFiles, previewExtraction, writePipeline } from '../extract/extract';
-import type { ExtractPreviewParams, ExtractPreviewResult, ExtractWriteParams, ExtractWriteResult } from '../protocol/requests';
+import type { StoreHandle } from '../core/storeHandle';
+import { verifyPipeline } from '../extract/verify';
+import type { ExtractPreviewParams, ExtractPreviewResult, ExtractVerifyResult, ExtractWriteParams, ExtractWriteResult } from '../protocol/requests';
 
 export class ExtractHandler {
-  constructor(private readonly isTrusted: () => boolean) {}
+  constructor(
+    private readonly isTrusted: () => boolean,
+    private readonly handle: () => StoreHandle,
+  ) {}
 
   private check(p: ExtractPreviewParams): void {
     if (!this.isTrusted()) throw new LabbookError('BAD_ARGUMENT', 'Labbook does not analyse notebooks in an untrusted workspace (star imports are resolved by importing modules). Trust this folder first.');
@@ -40,5 +45,15 @@ export class ExtractHandler {
     const preview = await previewExtraction({ notebook: p.notebook, python: p.python ?? 'python3', split: p.split, plan: p.plan });
     const files = writePipeline(preview, p.outDir, !!p.force);
     return { outDir: path.resolve(p.outDir), files };
+  }
+
+  /** The pipeline in outDir (written from this plan) against the notebook; records runs in the store. */
+  async verify(p: ExtractPreviewParams & { outDir: string }): Promise<ExtractVerifyResult> {
+    this.check(p);
+    const handle = this.handle();
+    const workspace = handle.workspace;
+    if (!workspace) throw new LabbookError('NO_STORE', 'Open a folder first: Labbook records the verification runs in the workspace.');
+    const preview = await previewExtraction({ notebook: p.notebook, python: p.python ?? 'python3', split: p.split, plan: p.plan });
+    return verifyPipeline(handle.getOrCreate(), { workspace, notebook: preview.notebook, outDir: path.resolve(p.outDir), python: p.python ?? 'python3', steps: preview.pipeline.steps });
   }
 }

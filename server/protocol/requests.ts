@@ -194,3 +194,15 @@ export interface ExtractWriteResult {
 export const ExtractPreviewRequest = new RequestType<ExtractPreviewParams, ExtractPreviewResult, LabbookErrorData>('labbook/extract/preview');
 /** Writes the pipeline; error OUTPUT_EXISTS when files would be replaced without `force`. */
 export const ExtractWriteRequest = new RequestType<ExtractWriteParams, ExtractWriteResult, LabbookErrorData>('labbook/extract/write');
+
+export interface ExtractVerifyResult {
+  ok: boolean;
+  notebookOk: boolean;
+  pipelineOk: boolean;
+  pipelineRun: string;
+  notebookRun: string;
+  steps: { name: string; ok: boolean; detail: string }[];
+}
+
+/** Runs the written pipeline and the notebook (both tracked) and compares them step by step. */
+export const ExtractVerifyRequest = new RequestType<ExtractPreviewParams & { outDir: string }, ExtractVerifyResult, LabbookErrorData>('labbook/extract/verify');

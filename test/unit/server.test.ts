@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { after, describe, it } from 'node:test';
 import { type MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
-import { ExtractPreviewRequest, ExtractWriteRequest, GetRunRequest, ListRunsRequest, RunEndedNotification, type RunEndedParams, RunOutputNotification, RunsChangedNotification, ServerInfoRequest, StartRunRequest, WorkspaceTrustedNotification, type RunsChangedParams } from '../../server/protocol/requests';
+import { ExtractPreviewRequest, ExtractVerifyRequest, ExtractWriteRequest, GetRunRequest, ListRunsRequest, RunEndedNotification, type RunEndedParams, RunOutputNotification, RunsChangedNotification, ServerInfoRequest, StartRunRequest, WorkspaceTrustedNotification, type RunsChangedParams } from '../../server/protocol/requests';
 import { ROOT, SERVER, seedWorkspace, startWriter, tempWorkspace } from './helpers';
 
 interface Server {
@@ -206,6 +206,10 @@ describe('server: extraction for VS Code', () => {
     assert.ok(forced.files.includes('steps/train.py'));
     // The step module of the earlier plan is gone rather than left behind as dead code.
     assert.equal(fs.existsSync(path.join(outDir, 'steps', 'prepare_and_train.py')), false);
+    const verdict = await s.conn.sendRequest(ExtractVerifyRequest, { notebook, python: '/usr/bin/python3', outDir });
+    assert.equal(verdict.ok, true, JSON.stringify(verdict.steps));
+    const pipelineRun = await s.conn.sendRequest(GetRunRequest, { id: verdict.pipelineRun });
+    assert.equal(pipelineRun.kind, 'pipeline');
     await s.stop();
   });
 });

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExtractWriteResult } from '../../../server/protocol/requests';
-import { labbook, waitForServer, workspaceRoot } from './helpers';
+import { labbook, showRun, waitForServer, workspaceRoot } from './helpers';
 
 export function registerExtractSuite(): void {
   describe('Extract Notebook to Pipeline', () => {
@@ -46,6 +46,21 @@ export function registerExtractSuite(): void {
       const result = await running;
       assert.ok(result, 'the pipeline was written from the preview');
       assert.ok(fs.existsSync(path.join(workspaceRoot(), 'iris_ui', 'steps', 'train.py')));
+    });
+
+    it('{ verify: true } runs the pipeline and the notebook as tracked runs and every step matches', async () => {
+      const result = await vscode.commands.executeCommand<ExtractWriteResult & { verify?: { ok: boolean; pipelineRun: string; steps: { name: string; ok: boolean; detail: string }[] } }>(
+        'labbook.extractNotebook',
+        notebook(),
+        { accept: true, outDir: 'iris_verified', verify: true },
+      );
+      assert.ok(result?.verify, 'the command returned the verdict');
+      assert.strictEqual(result.verify.ok, true, JSON.stringify(result.verify.steps));
+      assert.deepStrictEqual(result.verify.steps.map((s) => s.name), ['parameters', 'load_the_data', 'clean_and_engineer_features', 'train', 'evaluate']);
+      const { ext } = await labbook();
+      const run = showRun(ext, result.verify.pipelineRun) as unknown as { kind: string; status: string };
+      assert.strictEqual(run.kind, 'pipeline');
+      assert.strictEqual(run.status, 'finished');
     });
 
     it('Show Source Cells opens the notebook with the step\'s cells selected', async () => {
