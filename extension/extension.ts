@@ -10,7 +10,7 @@ import { coreCommands } from './commands/core';
 import { ViewIds } from './commands/ids';
 import { registerCommands } from './commands/table';
 import { RunCodeLens, RunCommands } from './commands/tracking';
-import { ExtractCommands } from './commands/extract';
+import { ExtractCommands, StepCodeLens } from './commands/extract';
 import { SessionRecorder } from './notebook/sessionRecorder';
 import { DisposableStore } from './util/dispose';
 import { Log } from './util/log';
@@ -39,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
   const sessions = disposables.add(new SessionRecorder(client, log));
   for (const d of registerCommands(coreCommands({ client, runsTree, runs, sessions, extract: new ExtractCommands(client, log), log }), log)) disposables.add(d);
   disposables.add(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new RunCodeLens()));
+  disposables.add(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file', pattern: '**/steps/*.py' }, new StepCodeLens()));
   disposables.add(vscode.workspace.onDidGrantWorkspaceTrust(() => void client.notify(WorkspaceTrustedNotification, {})));
   disposables.add(vscode.commands.registerCommand('labbook.runs.showMore', () => runsTree.showMore()));
 

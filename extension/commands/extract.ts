@@ -225,3 +225,15 @@ export class ExtractCommands {
     return undefined;
   }
 }
+
+/** "Show source cells" above the function of a step Labbook generated. */
+export class StepCodeLens implements vscode.CodeLensProvider {
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    if (doc.uri.scheme !== 'file' || !vscode.workspace.getConfiguration('labbook').get<boolean>('codeLens.enabled', true)) return [];
+    const head = doc.getText(new vscode.Range(0, 0, 3, 0));
+    if (!head.includes('# labbook-step: ')) return [];
+    const def = doc.getText().split('\n').findIndex((l) => l.startsWith('def '));
+    if (def < 0) return [];
+    return [new vscode.CodeLens(new vscode.Range(def, 0, def, 0), { title: '$(notebook) Show source cells', command: 'labbook.showSourceCells', arguments: [doc.uri], tooltip: 'Open the notebook this step was extracted from, with its cells selected' })];
+  }
+}

@@ -63,9 +63,14 @@ export function registerExtractSuite(): void {
       assert.strictEqual(run.status, 'finished');
     });
 
-    it('Show Source Cells opens the notebook with the step\'s cells selected', async () => {
+    it('Show Source Cells (the code lens on a step) opens the notebook with the step\'s cells selected', async () => {
       const step = vscode.Uri.file(path.join(workspaceRoot(), 'iris_pipeline', 'steps', 'train.py'));
-      const shown = await vscode.commands.executeCommand<{ notebook: string; cells: number[] }>('labbook.showSourceCells', step);
+      const doc = await vscode.workspace.openTextDocument(step);
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+      const lens = lenses.find((l) => l.command?.command === 'labbook.showSourceCells');
+      assert.ok(lens?.command, 'a Show source cells lens');
+      assert.strictEqual(doc.lineAt(lens.range.start.line).text.startsWith('def train('), true);
+      const shown = await vscode.commands.executeCommand<{ notebook: string; cells: number[] }>(lens.command.command, ...(lens.command.arguments ?? []));
       assert.ok(shown);
       const meta = JSON.parse(fs.readFileSync(step.fsPath, 'utf8').split('\n')[1].replace('# labbook-step: ', '')) as { cells: number[] };
       assert.deepStrictEqual(shown.cells, meta.cells);
