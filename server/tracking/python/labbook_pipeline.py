@@ -31,6 +31,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Plots are drawn (and saved where the notebook saved them), never shown: no window opens.
+os.environ.setdefault("MPLBACKEND", "Agg")
 STATE = os.path.join(HERE, ".pipeline")
 RNG_FILE = ".rng-state.pkl"  # not a Python name, so no output of a step can be called that
 
