@@ -91,6 +91,20 @@ def same(a, b, depth=0):
         return None if a == b else "%r vs %r" % (a, b)
     if type(a).__module__.split(".")[0] in PLOTTING:
         return SKIP if depth == 0 else None
+    if hasattr(a, "get_params") and hasattr(a, "__dict__") and hasattr(b, "__dict__"):
+        # scikit-learn style estimators: their parameters and fitted attributes (trailing _);
+        # private attributes may hold ids or caches that differ between processes.
+        try:
+            pa, pb = a.get_params(deep=False), b.get_params(deep=False)
+        except Exception:
+            pa = pb = None
+        if pa is not None:
+            r = same(pa, pb, depth + 1)
+            if r and r != SKIP:
+                return "parameters: %s" % r
+            fitted = lambda o: {k: v for k, v in vars(o).items() if k.endswith("_") and not k.startswith("_")}
+            r = same(fitted(a), fitted(b), depth + 1)
+            return None if r == SKIP else r
     if type(a).__eq__ is not object.__eq__:
         try:
             eq = a == b
