@@ -361,6 +361,8 @@ class Edits:
     """Text edits on a cell's source addressed like ast does (1-based lines, UTF-8 byte columns)."""
 
     def __init__(self, code):
+        if code and not code.endswith("\n"):
+            code += "\n"  # so that a line can be inserted after the last statement
         self.lines = [l.encode("utf-8") for l in code.splitlines(keepends=True)]
         self.items = []
 
@@ -381,7 +383,9 @@ class Edits:
 
     def apply(self):
         lines = list(self.lines) + [b""]
-        for (l1, c1, l2, c2, text) in sorted(self.items, key=lambda e: (e[0], e[1]), reverse=True):
+        # Edits at one place land in the order they were made (insertions there stack up).
+        order = sorted(range(len(self.items)), key=lambda i: (self.items[i][0], self.items[i][1], i), reverse=True)
+        for (l1, c1, l2, c2, text) in (self.items[i] for i in order):
             head = lines[l1 - 1][:c1]
             tail = lines[l2 - 1][c2:] if l2 - 1 < len(lines) else b""
             lines[l1 - 1:l2] = [head + text.encode("utf-8") + tail]
@@ -400,6 +404,7 @@ def definition_globals(source):
                 refs.add(sym.get_name())
             if sym.is_declared_global() and sym.is_assigned():
                 assigned.add(sym.get_name())
+                refs.add(sym.get_name())  # `global n; n += 1` reads n too, though symtable says only "assigned"
         for child in table.get_children():
             walk(child)
 
@@ -486,10 +491,8 @@ def analyze(cells, cwd=None):
         bound_anywhere.update(n.defines)
         p["free"] = set(n.uses)
     for d in defs:
-        d["refs"], assigned = definition_globals(d["source"])
+        d["refs"], d["assigns"] = definition_globals(d["source"])
         d["refs"].discard(d["name"])
-        for g in sorted(assigned):
-            warnings.append("%s() assigns the global '%s'; in the pipeline that change stays inside common.py" % (d["name"], g))
 
     # Star imports: the names the notebook uses that only the star could have brought.
     unresolved_free = set()
@@ -528,7 +531,17 @@ def analyze(cells, cwd=None):
                 if not closure[c] <= closure[name]:
                     closure[name] |= closure[c]
                     changed = True
-    common_globals = sorted(set().union(*closure.values()) if closure else set())
+    # Globals a function assigns (`global n`): the calling step reads them back after the call.
+    global_writes = {d["name"]: set(g for g in d["assigns"] if g in data_names) for d in defs}
+    changed = True
+    while changed:
+        changed = False
+        for name, callees in calls.items():
+            for c in callees:
+                if not global_writes[c] <= global_writes[name]:
+                    global_writes[name] |= global_writes[c]
+                    changed = True
+    common_globals = sorted(set().union(*closure.values(), *global_writes.values()) if closure else set())
     common_imports = []
     for d in defs:
         for r in sorted(d["refs"]):
@@ -617,12 +630,15 @@ def analyze(cells, cwd=None):
                         edits.replace(kw.value, "%s[%r]" % (params_name, key))
                         used_keys.append(key)
             # Functions from common.py that read notebook globals get them first.
-            needed = set()
+            needed, written = set(), set()
             for node in ast.walk(stmt):
                 if isinstance(node, ast.Name) and node.id in closure:
                     needed |= closure[node.id]
+                    written |= global_writes[node.id]
             if needed:
                 edits.insert_line(stmt.lineno, "_common.set_globals(%s)" % ", ".join("%s=%s" % (g, g) for g in sorted(needed)))
+            for g in sorted(written):
+                edits.insert_line(stmt.end_lineno + 1, "%s = _common.%s" % (g, g))
         body = edits.apply()
         try:
             body_tree = ast.parse(body)
