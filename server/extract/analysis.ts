@@ -25,6 +25,8 @@ export interface CellAnalysis {
   paramKeys: string[];
   /** Names `del`eted at the top level. */
   deletes: string[];
+  /** Names bound to generators or open files: they cannot pass between steps. */
+  unpicklable?: string[];
   /** `a = b` assignments, as [a, b]: both names then hold one object. */
   aliases: [string, string][];
   reads: string[];

@@ -10,7 +10,7 @@ import { type Notebook, readNotebook } from '../tracking/notebook';
 import { pythonDir } from '../tracking/pythonDir';
 import { type Analysis, analyzeNotebook } from './analysis';
 import { GENERATED, generateFiles } from './generate';
-import { type Pipeline, type SplitMode, type StepPlan, buildPipeline, proposeSteps } from './plan';
+import { type Pipeline, type SplitMode, type StepPlan, buildPipeline, checkPlan, mergeUnpicklable, proposeSteps } from './plan';
 
 export interface ExtractOptions {
   notebook: string;
@@ -45,7 +45,10 @@ export async function previewExtraction(o: ExtractOptions): Promise<ExtractPrevi
   const notebook = path.resolve(o.notebook);
   const nb = readNotebook(notebook);
   const analysis = await analyzeNotebook(nb, o.python, path.dirname(notebook));
-  const proposed = o.plan ? { plan: o.plan, warnings: [] } : proposeSteps(nb, analysis, o.split ?? 'headings');
+  const initial = o.plan ? { plan: o.plan, warnings: [] } : proposeSteps(nb, analysis, o.split ?? 'headings');
+  checkPlan(initial.plan, analysis);
+  const merged = mergeUnpicklable(analysis, initial.plan);
+  const proposed = { plan: merged.plan, warnings: [...initial.warnings, ...merged.warnings] };
   if (!proposed.plan.length) throw new LabbookError('BAD_ARGUMENT', `${path.basename(notebook)} has no code to extract (no code cell has anything left once imports and definitions move to common.py).`);
   const pipeline = buildPipeline(analysis, proposed.plan);
   const inPlan = new Set(proposed.plan.flatMap((s) => s.cells));

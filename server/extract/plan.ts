@@ -186,6 +186,29 @@ export function checkPlan(plan: readonly StepPlan[], analysis: Analysis): void {
   }
 }
 
+/**
+ * The plan with every step that would receive a generator or an open file (which cannot be saved
+ * between steps) merged into the step that makes it, and why.
+ */
+export function mergeUnpicklable(analysis: Analysis, plan: readonly StepPlan[]): { plan: StepPlan[]; warnings: string[] } {
+  const warnings: string[] = [];
+  let current = plan.map((s) => ({ name: s.name, cells: [...s.cells] }));
+  const bad = new Set(analysis.cells.flatMap((c) => c.unpicklable ?? []));
+  if (!bad.size) return { plan: current, warnings };
+  for (let guard = 0; guard < plan.length; guard++) {
+    const pipeline = buildPipeline(analysis, current);
+    const i = pipeline.steps.findIndex((s) => Object.entries(s.inputs).some(([n]) => bad.has(n)));
+    if (i < 0) break;
+    const step = pipeline.steps[i];
+    const [name, from] = Object.entries(step.inputs).find(([n]) => bad.has(n))!;
+    const j = current.findIndex((s) => s.name === from);
+    const merged = { name: current[j].name, cells: current.slice(j, i + 1).flatMap((s) => s.cells) };
+    warnings.push(`steps ${current.slice(j, i + 1).map((s) => s.name).join(', ')} merged into one: '${name}' is a generator or an open file, which cannot pass between steps`);
+    current = [...current.slice(0, j), merged, ...current.slice(i + 1)];
+  }
+  return { plan: current, warnings };
+}
+
 /** Inputs, outputs and order of the planned steps. */
 export function buildPipeline(analysis: Analysis, plan: readonly StepPlan[]): Pipeline {
   checkPlan(plan, analysis);

@@ -268,6 +268,25 @@ describe('labbook extract: notebook to pipeline', () => {
     assert.equal(runCli(['extract', nb, '--out', 'x', '--split', 'chapters'], { cwd: ws }).code, 2);
   });
 
+  it('keeps a generator and the steps that consume it in one step (generators cannot be saved between steps)', () => {
+    const ws = tempWorkspace('labbook-extract-');
+    const nb = writeNotebook(ws, 'gen.ipynb', [
+      { md: '## Source' },
+      { code: 'def numbers(n):\n    for i in range(n):\n        yield i * i\nstream = numbers(5)\nfirst = next(stream)' },
+      { md: '## Unrelated' },
+      { code: 'label = "squares"' },
+      { md: '## Consume' },
+      { code: 'rest = list(stream)\nprint(label, first, rest)' },
+    ]);
+    const r = extract(ws, [nb, '--out', 'pipe']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json!.steps.map((s) => [s.name, s.cells]), [['source', [1, 3, 5]]]);
+    assert.ok(r.json!.warnings.some((w) => /steps source, unrelated, consume merged into one: 'stream' is a generator/.test(w)));
+    const run = py(['pipeline.py'], path.join(ws, 'pipe'));
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), 'squares 0 [1, 4, 9, 16]');
+  });
+
   it('never loads an intermediate it did not write: a replaced pickle is refused', () => {
     const { ws, nb } = withNotebook('logreg_gradient_descent.ipynb');
     assert.equal(extract(ws, [nb, '--out', 'pipe']).code, 0);

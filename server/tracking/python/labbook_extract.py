@@ -569,6 +569,13 @@ def analyze(cells, cwd=None):
         keyed[(base, repr(value))] = key
         return key
 
+    generator_defs = set()
+    for d in defs:
+        try:
+            if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(ast.parse(d["source"]))):
+                generator_defs.add(d["name"])
+        except SyntaxError:
+            pass
     out_cells = []
     settings = []
     for p in parsed:
@@ -649,6 +656,10 @@ def analyze(cells, cwd=None):
         names.visit(body_tree)
         reads, writes = file_paths(body_tree)
         deleted, aliases = deleted_and_aliases(body_tree)
+        unpicklable = []
+        for stmt in body_tree.body:
+            if isinstance(stmt, ast.Assign) and (isinstance(stmt.value, ast.GeneratorExp) or (isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name) and (stmt.value.func.id in generator_defs or stmt.value.func.id == "open"))):
+                unpicklable.extend(t.id for t in stmt.targets if isinstance(t, ast.Name))
         for w in writes:
             notes.append("writes %s (declared as an artifact of its step)" % w)
         out_cells.append({
@@ -660,6 +671,7 @@ def analyze(cells, cwd=None):
             "mutates": [m for m in mutations(body_tree, def_names) if m not in imports and m not in (params_name, "_common")],
             "verbatim": string_lines(body),
             "deletes": deleted,
+            "unpicklable": unpicklable,
             "aliases": aliases,
             "paramKeys": sorted(set(used_keys)),
             "reads": reads,
