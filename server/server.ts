@@ -12,11 +12,15 @@ import { getRun, listRuns } from './handlers/runs';
 import * as views from './handlers/views';
 import { SessionManager } from './handlers/sessions';
 import { RunManager } from './handlers/tracking';
+import { ExtractHandler } from './handlers/extract';
 import {
   DiffRequest,
   CellExecutedRequest,
   CheckCellsRequest,
   EndSessionRequest,
+  ExtractPreviewRequest,
+  ExtractWriteRequest,
+  ExtractVerifyRequest,
   SaveSnapshotRequest,
   CancelRunRequest,
   type RunEndedParams,
@@ -164,6 +168,31 @@ connection.onRequest(DeleteRunRequest, guarded((p) => {
   void connection.sendNotification(RunsChangedNotification, { reason: 'external-write' });
   return r;
 }));
+// handle and runs are replaced on initialize: read them when a request comes.
+const extract = new ExtractHandler(() => runs.trusted, () => handle);
+connection.onRequest(ExtractPreviewRequest, async (p) => {
+  try {
+    return await extract.preview(p);
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
+connection.onRequest(ExtractWriteRequest, async (p) => {
+  try {
+    return await extract.write(p);
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
+connection.onRequest(ExtractVerifyRequest, async (p) => {
+  try {
+    const r = await extract.verify(p);
+    void connection.sendNotification(RunsChangedNotification, { reason: 'external-write' });
+    return r;
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
 connection.onNotification(WorkspaceTrustedNotification, () => {
   runs.trusted = true;
 });

@@ -19,9 +19,9 @@ const PYTHON = process.env.LABBOOK_TEST_PYTHON || '/usr/bin/python3';
 const NEEDS = [
   { what: 'chromium', ok: () => fs.existsSync(chromium), packages: ['chromium'] },
   {
-    what: `${PYTHON} with nbclient, ipykernel, numpy`,
-    ok: () => spawnSync(PYTHON, ['-c', 'import nbclient, nbformat, ipykernel, numpy'], { stdio: 'ignore' }).status === 0,
-    packages: ['python3', 'python3-nbformat', 'python3-nbclient', 'python3-ipykernel', 'python3-numpy'],
+    what: `${PYTHON} with nbclient, ipykernel, numpy, pandas, sklearn, matplotlib, pyflakes`,
+    ok: () => spawnSync(PYTHON, ['-c', 'import nbclient, nbformat, ipykernel, numpy, pandas, sklearn, matplotlib, pyflakes'], { stdio: 'ignore' }).status === 0,
+    packages: ['python3', 'python3-nbformat', 'python3-nbclient', 'python3-ipykernel', 'python3-numpy', 'python3-pandas', 'python3-sklearn', 'python3-matplotlib', 'python3-pyflakes'],
   },
 ];
 

@@ -7,9 +7,10 @@ import type { DiffCommandId } from './diff';
 import type { CommandFn } from './table';
 import { type CommandId, type ViewCommandId, ViewIds } from './ids';
 import type { RunCommandOptions, RunCommands } from './tracking';
+import type { ExtractCommandOptions, ExtractCommands } from './extract';
 
-export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; sessions: SessionRecorder; log: Log }): Record<Exclude<CommandId, DiffCommandId | ViewCommandId>, CommandFn> {
-  const { client, runsTree, runs, sessions, log } = deps;
+export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; sessions: SessionRecorder; extract: ExtractCommands; log: Log }): Record<Exclude<CommandId, DiffCommandId | ViewCommandId>, CommandFn> {
+  const { client, runsTree, runs, sessions, extract, log } = deps;
   return {
     'labbook.showRuns': async () => {
       await vscode.commands.executeCommand(`workbench.view.extension.${ViewIds.container}`);
@@ -25,6 +26,8 @@ export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreePro
     'labbook.runScript': (uri?: unknown, options?: unknown) => runs.runScript(uri instanceof vscode.Uri ? uri : undefined, options as RunCommandOptions | undefined),
     'labbook.runNotebook': (uri?: unknown, options?: unknown) => runs.runNotebook(uri instanceof vscode.Uri ? uri : undefined, options as RunCommandOptions | undefined),
     'labbook.saveSnapshot': (uri?: unknown) => sessions.saveSnapshot(uri instanceof vscode.Uri ? uri : undefined),
+    'labbook.extractNotebook': (uri?: unknown, options?: unknown) => extract.extract(uri instanceof vscode.Uri ? uri : undefined, (options ?? {}) as ExtractCommandOptions),
+    'labbook.showSourceCells': (uri?: unknown) => extract.showSourceCells(uri instanceof vscode.Uri ? uri : undefined),
     // From the Runs tree the argument is the run's node; from the palette, nothing (pick one).
     'labbook.rerun': (node?: unknown) => runs.rerun((node as RunsNode | undefined)?.type === 'run' ? (node as Extract<RunsNode, { type: 'run' }>).run.id : typeof node === 'string' ? node : undefined),
   };

@@ -31,6 +31,8 @@ export const CommandIds = {
   diffWithRevision: 'labbook.diffWithRevision',
   diffNotebooks: 'labbook.diffNotebooks',
   diffRuns: 'labbook.diffRuns',
+  extractNotebook: 'labbook.extractNotebook',
+  showSourceCells: 'labbook.showSourceCells',
 } as const;
 
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];

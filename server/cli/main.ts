@@ -20,6 +20,9 @@ import { rerun } from '../tracking/rerun';
 import { trackNotebook } from '../tracking/notebook';
 import { trackRun } from '../tracking/runner';
 import { VIEW_COMMANDS } from './viewVerbs';
+import { extractJson, previewExtraction, writePipeline } from '../extract/extract';
+import { SPLIT_MODES, type StepPlan } from '../extract/plan';
+import { trackPipeline, verifyPipeline } from '../extract/verify';
 
 const HELP = `labbook ${LABBOOK_VERSION} — track, compare and reproduce runs of notebooks and scripts
 
@@ -42,6 +45,15 @@ Commands:
   check NOTEBOOK       report hidden state in a saved notebook: cells run out of order or skipped,
                        names only a later (or no) cell defines; exit 1 when there is any
       --python PATH    the interpreter whose ast reads the cells (default: $LABBOOK_PYTHON, else python3)
+  extract NOTEBOOK --out DIR
+                       turn a notebook into a pipeline: steps/<name>.py (one function per step),
+                       common.py, params.yaml (lifted parameters), pipeline.py, pipeline.yaml
+      --split MODE     headings (default) | tags (cells tagged step:<name>) | cells
+      --plan FILE      steps as JSON [{"name","cells":[cell indices]}] instead of --split
+      --verify         run the notebook and the pipeline (both tracked) and compare them step
+                       by step; exit 1 on a mismatch
+      --force          replace files already in DIR
+      --python PATH    the interpreter that analyses (and with --verify runs) the code
   runs                 list the runs of the workspace, newest first
       --limit N        at most N runs (default 50; with --json 1000)
       --sort KEY       started | name | status | duration (default started)
@@ -73,7 +85,8 @@ With --json: run prints {"run":{"id","status",…}}, runs {"runs":[…],"total"}
 check {"problems":[{"cell","kind","message"}]}, compare {"runs","directions","differences"},
 confusion the evaluation (labels, epochs with matrix and per-class metrics, examples),
 diff {"summary":{…},"cells":[{"op","a","b",…}]} (runs: {"runs","params","metrics","files"});
-see docs/notebook-diff.md.
+extract {"steps":[{"name","cells","inputs","outputs"}],"params","warnings",
+"verify":{"ok","steps":[{"name","ok","detail"}]}}; see docs/notebook-diff.md.
 
 Options:
   --workspace DIR      the workspace whose .labbook/ store to use (default: current directory)
@@ -130,6 +143,23 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
           onOutput: (stream: 'stdout' | 'stderr', text: string) => (stream === 'stdout' && !ctx.json ? process.stdout : process.stderr).write(text),
           onStarted: (run: RunSummary) => ctx.err(`labbook: run ${run.id} (${run.name}) started`),
         };
+        const pipelineDir = extractedPipeline(command, common.cwd);
+        if (pipelineDir) {
+          // A pipeline Labbook extracted: one pipeline run, each step a child run of its own.
+          const r = await trackPipeline(store, {
+            workspace: ctx.workspace,
+            outDir: pipelineDir,
+            python: common.python,
+            force: command.includes('--force'),
+            onProgress: (m) => ctx.err(`labbook: ${m}`),
+            onOutput: common.onOutput,
+          });
+          const run = store.getRun(r.runId);
+          if (ctx.json) ctx.out(JSON.stringify({ run: { id: run.id, name: run.name, status: run.status, exitCode: run.exitCode, durationS: run.durationS }, steps: r.steps.map(({ name, runId, status }) => ({ name, runId, status })) }));
+          ctx.err(`labbook: pipeline run ${run.id} ${run.status} (${r.steps.map((s) => `${s.name}: ${s.status}`).join(', ')}) — labbook runs --all`);
+          if (!r.ok) throw new HandledFailure();
+          return;
+        }
         const notebook = command.length === 1 && command[0].endsWith('.ipynb');
         const result = notebook ? await trackNotebook(store, { ...common, notebook: command[0] }) : await trackRun(store, { ...common, command });
         for (const w of result.warnings) ctx.err(`labbook: warning: ${w}`);
@@ -190,6 +220,56 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
       if (r.problems.length) {
         ctx.err(`labbook: ${r.problems.length} hidden-state problem(s): a top-to-bottom run may not reproduce this notebook`);
         throw new HandledFailure();
+      }
+    },
+  },
+  extract: {
+    flags: { out: { value: true, alias: 'o' }, split: { value: true }, plan: { value: true }, verify: {}, force: {}, python: { value: true } },
+    async run(ctx, p) {
+      if (p.positionals.length !== 1) throw new UsageError(`'extract' needs exactly one NOTEBOOK (got ${p.positionals.length})`);
+      const out = p.flags.get('out');
+      if (typeof out !== 'string') throw new UsageError("'extract' needs --out DIR (the folder to write the pipeline to)");
+      const split = choiceFlag(p, 'split', SPLIT_MODES);
+      if (split && p.flags.has('plan')) throw new UsageError('give --split or --plan, not both');
+      const plan = p.flags.has('plan') ? readPlan(String(p.flags.get('plan'))) : undefined;
+      const python = (p.flags.get('python') as string | undefined) ?? process.env.LABBOOK_PYTHON ?? 'python3';
+      const preview = await previewExtraction({ notebook: p.positionals[0], python, split, plan });
+      const files = writePipeline(preview, path.resolve(out), p.flags.has('force'));
+      const json = { ...extractJson(preview), out: path.resolve(out), files };
+      for (const w of preview.warnings) ctx.err(`labbook: warning: ${w}`);
+      if (!ctx.json) {
+        ctx.out(`${preview.pipeline.steps.length} steps written to ${out}:`);
+        for (const s of preview.pipeline.steps) {
+          const ins = Object.keys(s.inputs);
+          ctx.out(`  ${s.name.padEnd(24)} cells ${s.cells.join(',')}${ins.length ? `  in: ${ins.join(', ')}` : ''}${s.outputs.length ? `  out: ${s.outputs.join(', ')}` : ''}`);
+        }
+        const keys = Object.keys(preview.analysis.params);
+        if (keys.length) ctx.out(`  params.yaml: ${keys.join(', ')}`);
+        for (const n of preview.notes) ctx.out(`  note: ${n}`);
+      }
+      if (!p.flags.has('verify')) {
+        if (ctx.json) ctx.out(JSON.stringify(json));
+        return;
+      }
+      const store = Store.open(ctx.workspace, { create: true })!;
+      try {
+        const verdict = await verifyPipeline(store, {
+          workspace: ctx.workspace,
+          notebook: preview.notebook,
+          outDir: path.resolve(out),
+          python,
+          steps: preview.pipeline.steps,
+          onProgress: (m) => ctx.err(`labbook: ${m}`),
+        });
+        if (ctx.json) ctx.out(JSON.stringify({ ...json, verify: verdict }));
+        else for (const s of verdict.steps) ctx.out(`  verify ${s.ok ? 'ok  ' : 'FAIL'} ${s.name}: ${s.detail}`);
+        if (!verdict.ok) {
+          ctx.err(`labbook: the pipeline does not reproduce the notebook (${verdict.steps.filter((s) => !s.ok).length} step(s) differ)`);
+          throw new HandledFailure();
+        }
+        ctx.err(`labbook: verified: every step matches the notebook (pipeline run ${verdict.pipelineRun}, notebook run ${verdict.notebookRun})`);
+      } finally {
+        store.close();
       }
     },
   },
@@ -255,6 +335,33 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
     },
   },
 };
+
+/** The folder of a pipeline `labbook extract` wrote, when the command runs its pipeline.py. */
+function extractedPipeline(command: string[], cwd: string): string | null {
+  const script = command.find((a) => a.endsWith('.py'));
+  if (!script || path.basename(script) !== 'pipeline.py' || command.includes('--step') || command.includes('--list')) return null;
+  const dir = path.dirname(path.resolve(cwd, script));
+  try {
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'pipeline.yaml'), 'utf8')) as { generatedBy?: string };
+    return typeof cfg.generatedBy === 'string' && cfg.generatedBy.startsWith('labbook') ? dir : null;
+  } catch {
+    return null;
+  }
+}
+
+function readPlan(file: string): StepPlan[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new LabbookError('BAD_ARGUMENT', `--plan ${file}: ${(e as Error).message}`);
+  }
+  const steps = (data as { steps?: unknown })?.steps ?? data;
+  if (!Array.isArray(steps) || !steps.every((s) => s && typeof s.name === 'string' && Array.isArray(s.cells) && s.cells.every((c: unknown) => Number.isInteger(c)))) {
+    throw new LabbookError('BAD_ARGUMENT', `--plan ${file} must be a JSON list of {"name": "...", "cells": [cell indices]}`);
+  }
+  return steps.map((s) => ({ name: s.name, cells: s.cells }));
+}
 
 function openForReading(workspace: string): Store | null {
   const store = Store.open(workspace, { create: false });

@@ -15,7 +15,9 @@ export type LabbookErrorCode =
   | 'BAD_ARGUMENT'
   | 'BAD_NOTEBOOK'
   | 'NOT_FOUND'
-  | 'GIT_FAILED';
+  | 'GIT_FAILED'
+  | 'CELL_SYNTAX'
+  | 'OUTPUT_EXISTS';
 
 export class LabbookError extends Error {
   readonly code: LabbookErrorCode;

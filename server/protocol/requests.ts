@@ -162,3 +162,68 @@ export const DeleteRunRequest = new RequestType<GetRunParams, { id: string; name
 export const EvaluationRequest = new RequestType<GetRunParams, EvaluationDto, LabbookErrorData>('labbook/runs/evaluation');
 export const EvaluatedRunsRequest = new RequestType0<EvaluatedRun[], LabbookErrorData>('labbook/runs/evaluated');
 export const LiveRunRequest = new RequestType<LiveParams, LiveData, LabbookErrorData>('labbook/runs/live');
+/** A step as planned in the preview: a name and the notebook cells (indices) it takes. */
+export interface ExtractPlanStep {
+  name: string;
+  cells: number[];
+}
+
+export interface ExtractPreviewParams {
+  /** Absolute path of the .ipynb. */
+  notebook: string;
+  /** The interpreter that analyses the cells (the user's). */
+  python?: string;
+  split?: 'headings' | 'tags' | 'cells';
+  /** Steps as the user arranged them; overrides `split`. */
+  plan?: ExtractPlanStep[];
+  /** Where the files would go: the preview says which of them already exist there. */
+  outDir?: string;
+}
+
+export interface ExtractStepDto {
+  name: string;
+  cells: number[];
+  cellIds: (string | null)[];
+  inputs: string[];
+  outputs: string[];
+  params: string[];
+}
+
+export interface ExtractPreviewResult {
+  steps: ExtractStepDto[];
+  params: Record<string, unknown>;
+  warnings: string[];
+  notes: string[];
+  /** Code cells with code for a step: index and first line, for splitting a step. */
+  cells: { index: number; firstLine: string }[];
+  /** Files in outDir the write would replace. */
+  existing: string[];
+}
+
+export interface ExtractWriteParams extends ExtractPreviewParams {
+  outDir: string;
+  /** Replace files already in outDir. */
+  force?: boolean;
+}
+
+export interface ExtractWriteResult {
+  outDir: string;
+  files: string[];
+}
+
+/** Analyses a notebook and proposes (or checks) its steps; writes nothing. */
+export const ExtractPreviewRequest = new RequestType<ExtractPreviewParams, ExtractPreviewResult, LabbookErrorData>('labbook/extract/preview');
+/** Writes the pipeline; error OUTPUT_EXISTS when files would be replaced without `force`. */
+export const ExtractWriteRequest = new RequestType<ExtractWriteParams, ExtractWriteResult, LabbookErrorData>('labbook/extract/write');
+
+export interface ExtractVerifyResult {
+  ok: boolean;
+  notebookOk: boolean;
+  pipelineOk: boolean;
+  pipelineRun: string;
+  notebookRun: string;
+  steps: { name: string; ok: boolean; detail: string }[];
+}
+
+/** Runs the written pipeline and the notebook (both tracked) and compares them step by step. */
+export const ExtractVerifyRequest = new RequestType<ExtractPreviewParams & { outDir: string }, ExtractVerifyResult, LabbookErrorData>('labbook/extract/verify');

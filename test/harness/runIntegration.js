@@ -31,6 +31,8 @@ function writeTrackingProject(ws) {
   fs.writeFileSync(path.join(ws, 'analysis.ipynb'), JSON.stringify(nb, null, 1));
   const live = { ...nb, cells: [cell('x = 1'), cell('y = x + 1'), cell('print(z)')] };
   fs.writeFileSync(path.join(ws, 'live.ipynb'), JSON.stringify(live, null, 1));
+  // Extract Notebook to Pipeline runs on a corpus notebook (headings, a parameters cell, sklearn).
+  fs.copyFileSync(path.join(root, 'test', 'fixtures', 'extract', 'iris_classifier.ipynb'), path.join(ws, 'iris.ipynb'));
   fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
   fs.mkdirSync(path.join(ws, 'data'), { recursive: true });
   fs.writeFileSync(path.join(ws, 'data', 'extra.csv'), 'a,b\n1,2\n');

@@ -8,8 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { after, describe, it } from 'node:test';
 import { type MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
-import { DiffRequest, GetRunRequest, ListRunsRequest, RunEndedNotification, type RunEndedParams, RunOutputNotification, RunsChangedNotification, ServerInfoRequest, StartRunRequest, WorkspaceTrustedNotification, type RunsChangedParams } from '../../server/protocol/requests';
-import { SERVER, seedWorkspace, startWriter, tempWorkspace } from './helpers';
+import { DiffRequest, ExtractPreviewRequest, ExtractVerifyRequest, ExtractWriteRequest, GetRunRequest, ListRunsRequest, RunEndedNotification, type RunEndedParams, RunOutputNotification, RunsChangedNotification, ServerInfoRequest, StartRunRequest, WorkspaceTrustedNotification, type RunsChangedParams } from '../../server/protocol/requests';
+import { ROOT, SERVER, seedWorkspace, startWriter, tempWorkspace } from './helpers';
 
 interface Server {
   proc: ChildProcess;
@@ -199,6 +199,44 @@ describe('server: runs started from VS Code', () => {
     assert.match(output.join(''), /hi from python/);
     const detail = await s.conn.sendRequest(GetRunRequest, { id: started.runId });
     assert.equal(detail.metrics[0].last, 2);
+    await s.stop();
+  });
+});
+
+describe('server: extraction for VS Code', () => {
+  it('previews steps, takes an edited plan, refuses to replace files without force, and refuses untrusted workspaces', async () => {
+    const ws = tempWorkspace();
+    const notebook = path.join(ws, 'iris.ipynb');
+    fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', 'extract', 'iris_classifier.ipynb'), notebook);
+    const outDir = path.join(ws, 'out');
+    const s = await startServer(ws, { trusted: false });
+    await assert.rejects(s.conn.sendRequest(ExtractPreviewRequest, { notebook, python: '/usr/bin/python3' }), /untrusted workspace/);
+    s.conn.sendNotification(WorkspaceTrustedNotification, {});
+    const preview = await s.conn.sendRequest(ExtractPreviewRequest, { notebook, python: '/usr/bin/python3', outDir });
+    assert.deepEqual(preview.steps.map((x) => x.name), ['parameters', 'load_the_data', 'clean_and_engineer_features', 'train', 'evaluate']);
+    assert.deepEqual(preview.existing, []);
+    assert.equal(preview.params.n_trees, 50);
+    // The user merges "train" into "clean_and_engineer_features" and renames it.
+    const plan = preview.steps.map((x) => ({ name: x.name, cells: [...x.cells] }));
+    plan[2] = { name: 'prepare_and_train', cells: [...plan[2].cells, ...plan[3].cells] };
+    plan.splice(3, 1);
+    const edited = await s.conn.sendRequest(ExtractPreviewRequest, { notebook, python: '/usr/bin/python3', plan, outDir });
+    const merged = edited.steps.find((x) => x.name === 'prepare_and_train')!;
+    assert.deepEqual(merged.inputs.sort(), ['df', 'n_trees']);
+    const written = await s.conn.sendRequest(ExtractWriteRequest, { notebook, python: '/usr/bin/python3', plan, outDir });
+    assert.ok(written.files.includes('steps/prepare_and_train.py'));
+    assert.ok(fs.existsSync(path.join(outDir, 'steps', 'prepare_and_train.py')));
+    const again = await s.conn.sendRequest(ExtractPreviewRequest, { notebook, python: '/usr/bin/python3', outDir });
+    assert.ok(again.existing.includes('pipeline.py'));
+    await assert.rejects(s.conn.sendRequest(ExtractWriteRequest, { notebook, python: '/usr/bin/python3', outDir }), /already has .*use --force/);
+    const forced = await s.conn.sendRequest(ExtractWriteRequest, { notebook, python: '/usr/bin/python3', outDir, force: true });
+    assert.ok(forced.files.includes('steps/train.py'));
+    // The step module of the earlier plan is gone rather than left behind as dead code.
+    assert.equal(fs.existsSync(path.join(outDir, 'steps', 'prepare_and_train.py')), false);
+    const verdict = await s.conn.sendRequest(ExtractVerifyRequest, { notebook, python: '/usr/bin/python3', outDir });
+    assert.equal(verdict.ok, true, JSON.stringify(verdict.steps));
+    const pipelineRun = await s.conn.sendRequest(GetRunRequest, { id: verdict.pipelineRun });
+    assert.equal(pipelineRun.kind, 'pipeline');
     await s.stop();
   });
 });

@@ -5,6 +5,7 @@
 import Mocha from 'mocha';
 import { registerDiffSuite } from './diff.test';
 import { registerDeactivateSuite, registerExtensionSuite } from './extension.test';
+import { registerExtractSuite } from './extract.test';
 import { registerFailureSuite } from './failure.test';
 import { registerSessionSuite } from './session.test';
 import { registerTrackingSuite } from './tracking.test';
@@ -19,6 +20,7 @@ export function run(): Promise<void> {
   registerSessionSuite();
   registerViewsSuite();
   registerDiffSuite();
+  registerExtractSuite();
   registerDeactivateSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
