@@ -6,7 +6,7 @@ export interface Style {
   color: boolean;
 }
 
-const CODES = { red: 31, green: 32, yellow: 33, magenta: 35, dim: 2, bold: 1 } as const;
+const CODES = { red: 31, green: 32, yellow: 33, magenta: 35, cyan: 36, dim: 2, bold: 1, inverse: 7 } as const;
 export function paint(style: Style, c: keyof typeof CODES, s: string): string {
   return style.color ? `\x1b[${CODES[c]}m${s}\x1b[0m` : s;
 }

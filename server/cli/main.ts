@@ -10,6 +10,7 @@ import { Store } from '../store/db';
 import { SCHEMA_VERSION } from '../store/migrations';
 import { LABBOOK_VERSION } from '../version';
 import { type FlagSpec, type Parsed, UsageError, choiceFlag, intFlag, parseArgs } from './args';
+import { diffCommand } from './diffCommand';
 import { type Style, runDetail, runsTable } from './format';
 import { formatDuration, shortHash } from '../core/format';
 import { runJson } from '../core/runJson';
@@ -48,9 +49,20 @@ Commands:
       --all            include child runs (pipeline steps)
   show RUN             everything recorded about one run
                        RUN is a run id, a unique id prefix, or a run name (newest wins)
+  diff A B             cell-by-cell diff of two notebooks: moves, edits (changed words marked),
+                       outputs by MIME type (images by size); unchanged cells folded.
+                       A and B: notebook files, REV:path (git revision, e.g. HEAD:nb.ipynb), or
+                       two runs (their code: notebooks by cell, scripts by line, with parameter
+                       and metric differences). Exit 0 whether or not they differ.
+      --metadata       also show cell and notebook metadata changes (ignored by default)
+      --exec-counts    also show execution-count changes (ignored by default)
+      --no-outputs     compare sources only
+      --git-driver     take git's external-diff arguments (PATH OLD HEX MODE NEW HEX MODE);
+                       see the README for .gitattributes and git difftool set-up
 
 With --json: run prints {"run":{"id","status",…}}, runs {"runs":[…],"total"}, show the run object,
-check {"problems":[{"cell","kind","message"}]}.
+check {"problems":[{"cell","kind","message"}]}, diff {"summary":{…},"cells":[{"op","a","b",…}]}
+(runs: {"runs","params","metrics","files"}); see docs/notebook-diff.md.
 
 Options:
   --workspace DIR      the workspace whose .labbook/ store to use (default: current directory)
@@ -195,6 +207,25 @@ const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Con
       } finally {
         store.close();
       }
+    },
+  },
+  diff: {
+    flags: { metadata: {}, 'exec-counts': {}, 'no-outputs': {}, 'git-driver': {} },
+    run(ctx, p) {
+      const gitDriver = p.flags.has('git-driver');
+      // Under git (driver or pager) stdout is a pipe to the pager, which shows colour.
+      const style = { color: ctx.style.color || (!ctx.json && !process.env.NO_COLOR && !!process.env.GIT_PAGER_IN_USE) };
+      ctx.out(
+        diffCommand({
+          args: [...p.positionals, ...p.rest],
+          gitDriver,
+          workspace: ctx.workspace,
+          cwd: process.cwd(),
+          json: ctx.json,
+          style,
+          options: { metadata: p.flags.has('metadata'), execCounts: p.flags.has('exec-counts'), outputs: !p.flags.has('no-outputs') },
+        }),
+      );
     },
   },
   show: {

@@ -12,7 +12,10 @@ export type LabbookErrorCode =
   | 'RUN_NOT_FOUND'
   | 'AMBIGUOUS_RUN'
   | 'BLOB_NOT_FOUND'
-  | 'BAD_ARGUMENT';
+  | 'BAD_ARGUMENT'
+  | 'BAD_NOTEBOOK'
+  | 'NOT_FOUND'
+  | 'GIT_FAILED';
 
 export class LabbookError extends Error {
   readonly code: LabbookErrorCode;
