@@ -180,9 +180,21 @@ export function png(rng: Rng, width: number, height: number, chars: number): str
 
 // ---------------------------------------------------------------- cell contents
 
-const WORDS = ('the model data loss training validation split feature column baseline we see that this ' +
-  'result improves over previous run accuracy drops when learning rate is higher than expected ' +
-  'batch size epoch schedule note check outliers distribution mean median variance sample').split(' ');
+// A vocabulary wide enough that two unrelated paragraphs share no more than real prose does.
+const WORDS = ('the a of to in and is that for on with as this we it be are by from at was not or an ' +
+  'model data loss training validation split feature column baseline result run accuracy rate batch ' +
+  'epoch schedule outliers distribution mean median variance sample customers orders revenue churn ' +
+  'season holiday weekday store region product price discount campaign newsletter cohort retention ' +
+  'sensor temperature humidity pressure calibration drift noise signal window lag forecast horizon ' +
+  'gradient boosting forest tree depth leaf regularization dropout optimizer momentum warmup decay ' +
+  'precision recall threshold curve calibrated probability label imbalance weighting oversampling ' +
+  'missing imputed encoded categorical numeric scaled normalized skewed log transform interaction ' +
+  'improves drops rises falls doubles halves stays shrinks grows matches beats trails explains hides ' +
+  'clearly slightly roughly mostly rarely often later earlier below above after before since because ' +
+  'although unless while whereas however therefore moreover instead otherwise overall finally first ' +
+  'january march june september december monday friday morning evening yesterday quarter fiscal year ' +
+  'table figure plot chart histogram scatter heatmap residuals errors outlier spike gap trend pattern ' +
+  'team manager analyst engineer client vendor partner supplier warehouse shipment delivery invoice').split(' ');
 const COLS = ['price', 'age', 'income', 'clicks', 'score', 'duration', 'temperature', 'volume', 'rating', 'visits'];
 const NAMES = ['sales', 'users', 'sensors', 'events', 'orders', 'sessions', 'weather', 'reviews'];
 const TITLES = ['Training loss', 'Validation accuracy', 'Feature importance', 'Residuals', 'Learning rate', 'Confusion'];
