@@ -6,6 +6,8 @@ import type { RunsTreeProvider } from './views/runsTree';
 import type { CompareViewProvider } from './views/compareView';
 import type { RunCommands } from './commands/tracking';
 import type { SessionRecorder } from './notebook/sessionRecorder';
+import type { DiffCommands } from './commands/diff';
+import type { DiffPanels } from './panels/diffPanel';
 
 export interface LabbookApi {
   /** Milliseconds `activate` itself took (the server starts after it returns). */
@@ -23,4 +25,7 @@ export interface LabbookApi {
   readonly runs: RunCommands;
   /** Live capture of notebooks run in the editor, and their hidden-state diagnostics. */
   readonly sessions: SessionRecorder;
+  /** The diff commands (callable with their arguments) and the open diff panels. */
+  readonly diff: DiffCommands;
+  readonly diffPanels: DiffPanels;
 }

@@ -7,10 +7,12 @@ import { RunsChangedNotification, ServerInfoRequest, WorkspaceTrustedNotificatio
 import type { LabbookApi } from './api';
 import { ServerClient } from './client/serverClient';
 import { coreCommands } from './commands/core';
+import { DiffCommands } from './commands/diff';
 import { ViewIds } from './commands/ids';
 import { registerCommands } from './commands/table';
 import { RunCodeLens, RunCommands } from './commands/tracking';
 import { SessionRecorder } from './notebook/sessionRecorder';
+import { DiffPanels } from './panels/diffPanel';
 import { DisposableStore } from './util/dispose';
 import { Log } from './util/log';
 import { CompareViewProvider } from './views/compareView';
@@ -36,7 +38,9 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
 
   const runs = disposables.add(new RunCommands(client, log));
   const sessions = disposables.add(new SessionRecorder(client, log));
-  for (const d of registerCommands(coreCommands({ client, runsTree, runs, sessions, log }), log)) disposables.add(d);
+  const diffPanels = disposables.add(new DiffPanels(context.extensionUri, client, log));
+  const diff = new DiffCommands(client, diffPanels);
+  for (const d of registerCommands({ ...coreCommands({ client, runsTree, runs, sessions, log }), ...diff.table() }, log)) disposables.add(d);
   disposables.add(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new RunCodeLens()));
   disposables.add(vscode.workspace.onDidGrantWorkspaceTrust(() => void client.notify(WorkspaceTrustedNotification, {})));
   disposables.add(vscode.commands.registerCommand('labbook.runs.showMore', () => runsTree.showMore()));
@@ -76,6 +80,8 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
     compareView,
     runs,
     sessions,
+    diff,
+    diffPanels,
   };
 }
 

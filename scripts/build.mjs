@@ -37,7 +37,7 @@ const targets = [
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
-    entryPoints: { compare: 'webview/compare/main.ts' },
+    entryPoints: { compare: 'webview/compare/main.ts', diff: 'webview/diff/main.ts' },
     outdir: 'dist/webview',
   },
 ];

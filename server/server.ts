@@ -7,10 +7,12 @@ import { ResponseError, createConnection, ProposedFeatures, TextDocumentSyncKind
 import * as path from 'path';
 import { LabbookError, describeError } from './core/errors';
 import { StoreHandle } from './core/storeHandle';
+import { diffView } from './handlers/diff';
 import { getRun, listRuns } from './handlers/runs';
 import { SessionManager } from './handlers/sessions';
 import { RunManager } from './handlers/tracking';
 import {
+  DiffRequest,
   CellExecutedRequest,
   CheckCellsRequest,
   EndSessionRequest,
@@ -114,6 +116,7 @@ connection.onRequest(ServerInfoRequest, guarded(() => ({
 })));
 connection.onRequest(ListRunsRequest, guarded((p) => listRuns(handle, p ?? {})));
 connection.onRequest(GetRunRequest, guarded((p) => getRun(handle, p)));
+connection.onRequest(DiffRequest, guarded((p) => diffView(handle, p)));
 connection.onRequest(StartRunRequest, async (p) => {
   try {
     const r = await runs.start(p);

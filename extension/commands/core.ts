@@ -3,11 +3,12 @@ import type { ServerClient } from '../client/serverClient';
 import type { Log } from '../util/log';
 import type { RunsNode, RunsTreeProvider } from '../views/runsTree';
 import type { SessionRecorder } from '../notebook/sessionRecorder';
-import { type CommandTable } from './table';
-import { ViewIds } from './ids';
+import type { DiffCommandId } from './diff';
+import type { CommandFn } from './table';
+import { type CommandId, ViewIds } from './ids';
 import type { RunCommandOptions, RunCommands } from './tracking';
 
-export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; sessions: SessionRecorder; log: Log }): CommandTable {
+export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; sessions: SessionRecorder; log: Log }): Record<Exclude<CommandId, DiffCommandId>, CommandFn> {
   const { client, runsTree, runs, sessions, log } = deps;
   return {
     'labbook.showRuns': async () => {

@@ -8,6 +8,10 @@ export const CommandIds = {
   runNotebook: 'labbook.runNotebook',
   rerun: 'labbook.rerun',
   saveSnapshot: 'labbook.saveSnapshot',
+  diffWithHead: 'labbook.diffWithHead',
+  diffWithRevision: 'labbook.diffWithRevision',
+  diffNotebooks: 'labbook.diffNotebooks',
+  diffRuns: 'labbook.diffRuns',
 } as const;
 
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];

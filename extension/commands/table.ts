@@ -6,7 +6,10 @@ import * as vscode from 'vscode';
 import type { Log } from '../util/log';
 import type { CommandId } from './ids';
 
-export type CommandTable = Record<CommandId, (...args: unknown[]) => unknown>;
+export type CommandFn = (...args: unknown[]) => unknown;
+
+/** All commands: the parts (core, diff …) are merged into one, so none can be forgotten. */
+export type CommandTable = Record<CommandId, CommandFn>;
 
 export function registerCommands(table: CommandTable, log: Log): vscode.Disposable[] {
   return Object.entries(table).map(([id, fn]) =>

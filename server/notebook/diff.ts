@@ -5,7 +5,8 @@
  * and execution counts are compared separately from sources and outputs, so they are never
  * mistaken for output changes and can be shown or hidden on their own.
  */
-import type { CellType, NbCell, NbModel } from './model';
+import type { CellOp, CellType, DiffSummary, MetadataChange } from '../protocol/diffDto';
+import type { NbCell, NbModel } from './model';
 import { type ImageInfo, type OutputChange, type ViewOutput, diffOutputs, normalizeOutputs } from './outputs';
 import { type Hunk, type TextDiff, diffText, hasChanges, toHunks } from './textDiff';
 
@@ -18,13 +19,6 @@ export interface DiffOptions {
   outputs?: boolean;
 }
 
-export type CellOp = 'unchanged' | 'modified' | 'added' | 'removed' | 'moved';
-
-export interface MetadataChange {
-  key: string;
-  a?: unknown;
-  b?: unknown;
-}
 
 export interface CellDiff {
   op: CellOp;
@@ -45,14 +39,6 @@ export interface CellDiff {
   matchedBy?: MatchKind;
 }
 
-export interface DiffSummary {
-  added: number;
-  removed: number;
-  modified: number;
-  moved: number;
-  unchanged: number;
-}
-
 export interface NotebookDiff {
   summary: DiffSummary;
   cells: CellDiff[];
@@ -60,6 +46,8 @@ export interface NotebookDiff {
   notebookMetadata: MetadataChange[];
   warnings: string[];
 }
+
+export type { CellOp, DiffSummary, MetadataChange };
 
 /** Similarity (0–1) above which two unmatched cells are taken as one cell, edited. */
 export const SIMILARITY_THRESHOLD = 0.5;
@@ -268,7 +256,9 @@ export function matchCells(A: NbCell[], B: NbCell[]): Match {
     for (const c of restB) if (!bToA.has(c.index)) pushTo(leftB, gapB[c.index], c);
     for (const [g, xs] of leftA) {
       const ys = leftB.get(g);
-      if (ys && ys.length === xs.length && xs.every((x, k) => x.type === ys[k].type)) xs.forEach((x, k) => link(x.index, ys[k].index, 'position'));
+      // Cells that both carry ids, different ones, are different cells: never paired by position.
+      const pairable = (x: NbCell, y: NbCell) => x.type === y.type && !(x.id && y.id);
+      if (ys && ys.length === xs.length && xs.every((x, k) => pairable(x, ys[k]))) xs.forEach((x, k) => link(x.index, ys[k].index, 'position'));
     }
   }
   return { pairs: sortedPairs(aToB), aToB, bToA, how, warnings };

@@ -7,7 +7,9 @@
 import { LabbookError } from '../core/errors';
 import { locateJsonError } from '../core/jsonPosition';
 
-export type CellType = 'code' | 'markdown' | 'raw';
+import type { CellType } from '../protocol/diffDto';
+
+export type { CellType };
 
 export interface NbOutput {
   /** nbformat output_type (v3 names are mapped to v4's). */

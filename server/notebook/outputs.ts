@@ -3,17 +3,11 @@
  * stripped from tracebacks, execution counts and output metadata left out, each MIME type
  * compared on its own — text as a line diff, images as same/changed with their pixel sizes.
  */
+import type { ImageInfo, ViewOutput } from '../protocol/diffDto';
 import type { NbOutput } from './model';
-import { type TextDiff, diffText } from './textDiff';
 
-export interface ImageInfo {
-  mime: string;
-  bytes: number;
-  width?: number;
-  height?: number;
-  /** Set when the data cannot be read as that image type (bad base64, wrong header). */
-  problem?: string;
-}
+export type { ImageInfo, ViewOutput };
+import { type TextDiff, diffText } from './textDiff';
 
 export interface MimeChange {
   mime: string;
@@ -33,13 +27,6 @@ export interface OutputChange {
   kind: string;
   /** For modified outputs: the MIME types that differ (first the one a reader looks at). */
   mimes?: MimeChange[];
-}
-
-/** A normalized output: what is compared and what a viewer renders. */
-export interface ViewOutput {
-  kind: string;
-  /** MIME type → content; stream and error text are under text/plain. */
-  data: Record<string, string>;
 }
 
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;

@@ -3,22 +3,10 @@
  * Linear in the common case: shared head and tail lines are trimmed before Myers runs, and a
  * middle too large to align is shown as a replaced block (bounded) instead of eating minutes.
  */
-import { diffArrays, diffWordsWithSpace } from 'diff';
+import { diffArrays } from 'diff';
+import type { DiffLine, Segment } from '../protocol/diffDto';
 
-export interface Segment {
-  op: '=' | '-' | '+';
-  text: string;
-}
-
-export interface DiffLine {
-  op: ' ' | '-' | '+';
-  text: string;
-  /** 1-based line numbers on each side (absent on the side the line is not on). */
-  a?: number;
-  b?: number;
-  /** Word-level changes within a changed line paired with its counterpart. */
-  words?: Segment[];
-}
+export type { DiffLine, Segment };
 
 export interface TextDiff {
   lines: DiffLine[];
@@ -48,56 +36,149 @@ export function splitLines(text: string): string[] {
   return lines;
 }
 
-/** The whole of both texts as diff lines (context included), with word highlights. */
+/** Up to this many lines in all, unchanged lines are all kept (whole cells show whole). */
+const MAX_FULL_CONTEXT = 5_000;
+/** Otherwise this many unchanged lines are kept next to each change. */
+const CONTEXT = 3;
+
+/**
+ * Both texts as diff lines with word highlights. Small texts come back whole (context
+ * included); in large ones only the lines near changes are kept — line numbers jump over the
+ * rest. Shared head and tail are found on characters first, so a 100 MB output with a change at
+ * its end is never split into lines.
+ */
 export function diffText(a: string, b: string): TextDiff {
-  const al = splitLines(a);
-  const bl = splitLines(b);
+  const pre = commonPrefix(a, b);
+  const headEnd = pre === 0 ? 0 : a.lastIndexOf('\n', pre - 1) + 1;
+  let suf = commonSuffix(a, b, headEnd);
+  // The shared tail must start at a line start on both sides.
+  let tailStart = a.length - suf;
+  if (!(tailStart === headEnd || (a[tailStart - 1] === '\n' && b[b.length - suf - 1] === '\n'))) {
+    const nl = a.indexOf('\n', tailStart);
+    tailStart = nl < 0 ? a.length : nl + 1;
+    suf = a.length - tailStart;
+  }
+  const headLines = countLines(a, 0, headEnd);
+  const tailLines = countLines(a, tailStart, a.length);
+  const am = a.slice(headEnd, tailStart);
+  const bm = b.slice(headEnd, b.length - suf);
+  const full = headLines + tailLines <= MAX_FULL_CONTEXT;
   const out: DiffLine[] = [];
-  let head = 0;
-  while (head < al.length && head < bl.length && al[head] === bl[head]) head++;
-  let tail = 0;
-  while (tail < al.length - head && tail < bl.length - head && al[al.length - 1 - tail] === bl[bl.length - 1 - tail]) tail++;
-  for (let i = 0; i < head; i++) out.push({ op: ' ', text: al[i], a: i + 1, b: i + 1 });
-  const am = al.slice(head, al.length - tail);
-  const bm = bl.slice(head, bl.length - tail);
+  const headShown = full ? headLines : Math.min(CONTEXT, headLines);
+  lastLines(a, headEnd, headShown).forEach((t, k) => {
+    const n = headLines - headShown + k + 1;
+    out.push({ op: ' ', text: t, a: n, b: n });
+  });
   let omitted = 0;
-  if (am.length > MAX_ALIGN_LINES || bm.length > MAX_ALIGN_LINES) {
-    omitted = pushReplaced(out, am, bm, head);
-  } else if (am.length > 0 || bm.length > 0) {
-    let ai = head;
-    let bi = head;
-    let removed: DiffLine[] = [];
-    let added: DiffLine[] = [];
-    const flush = () => {
-      pairWords(removed, added);
-      out.push(...removed, ...added);
-      removed = [];
-      added = [];
-    };
-    for (const part of diffArrays(am, bm)) {
-      if (part.removed) for (const t of part.value) removed.push({ op: '-', text: t, a: ++ai });
-      else if (part.added) for (const t of part.value) added.push({ op: '+', text: t, b: ++bi });
-      else {
-        flush();
-        for (const t of part.value) out.push({ op: ' ', text: t, a: ++ai, b: ++bi });
-      }
-    }
-    flush();
+  let aAt = headLines;
+  let bAt = headLines;
+  if (am.length + bm.length > MAX_ALIGN_CHARS) {
+    omitted = pushReplaced(out, am, bm, headLines);
+    aAt += countLines(am, 0, am.length);
+    bAt += countLines(bm, 0, bm.length);
+  } else {
+    const al = splitLines(am);
+    const bl = splitLines(bm);
+    if (al.length > MAX_ALIGN_LINES || bl.length > MAX_ALIGN_LINES) omitted = pushReplaced(out, am, bm, headLines);
+    else alignLines(out, al, bl, headLines);
+    aAt += al.length;
+    bAt += bl.length;
   }
-  for (let i = tail; i > 0; i--) {
-    const ai = al.length - i;
-    const bi = bl.length - i;
-    out.push({ op: ' ', text: al[ai], a: ai + 1, b: bi + 1 });
-  }
+  const tailShown = full ? tailLines : Math.min(CONTEXT, tailLines);
+  firstLines(a, tailStart, tailShown).forEach((t, k) => out.push({ op: ' ', text: t, a: aAt + k + 1, b: bAt + k + 1 }));
   return omitted ? { lines: out, omitted } : { lines: out };
 }
 
-function pushReplaced(out: DiffLine[], am: string[], bm: string[], head: number): number {
-  const showA = Math.min(am.length, MAX_SHOWN_LINES);
-  const showB = Math.min(bm.length, MAX_SHOWN_LINES);
-  for (let i = 0; i < showA; i++) out.push({ op: '-', text: am[i], a: head + i + 1 });
-  for (let i = 0; i < showB; i++) out.push({ op: '+', text: bm[i], b: head + i + 1 });
-  return am.length - showA + (bm.length - showB);
+/** Beyond this many characters in the differing middle, lines are not aligned. */
+const MAX_ALIGN_CHARS = 16 * 1024 * 1024;
+
+function alignLines(out: DiffLine[], am: string[], bm: string[], head: number): void {
+  let ai = head;
+  let bi = head;
+  let removed: DiffLine[] = [];
+  let added: DiffLine[] = [];
+  const flush = () => {
+    pairWords(removed, added);
+    out.push(...removed, ...added);
+    removed = [];
+    added = [];
+  };
+  for (const part of diffArrays(am, bm)) {
+    if (part.removed) for (const t of part.value) removed.push({ op: '-', text: t, a: ++ai });
+    else if (part.added) for (const t of part.value) added.push({ op: '+', text: t, b: ++bi });
+    else {
+      flush();
+      for (const t of part.value) out.push({ op: ' ', text: t, a: ++ai, b: ++bi });
+    }
+  }
+  flush();
+}
+
+/** Length of the common prefix, compared 4 KiB at a time before character by character. */
+function commonPrefix(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  const step = 4096;
+  let i = 0;
+  while (i + step <= n && a.slice(i, i + step) === b.slice(i, i + step)) i += step;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+
+/** Length of the common suffix that does not reach back before `floor`. */
+function commonSuffix(a: string, b: string, floor: number): number {
+  const n = Math.min(a.length, b.length) - floor;
+  const step = 4096;
+  let i = 0;
+  while (i + step <= n && a.slice(a.length - i - step, a.length - i) === b.slice(b.length - i - step, b.length - i)) i += step;
+  while (i < n && a.charCodeAt(a.length - 1 - i) === b.charCodeAt(b.length - 1 - i)) i++;
+  return i;
+}
+
+/** Lines in text[from, to) as splitLines counts them. */
+function countLines(text: string, from: number, to: number): number {
+  if (to <= from) return 0;
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return text[to - 1] === '\n' ? n : n + 1;
+}
+
+/** The last `k` lines of text[0, end) (end is a line start). */
+function lastLines(text: string, end: number, k: number): string[] {
+  const out: string[] = [];
+  let stop = end - 1; // the newline ending the last line
+  while (out.length < k && stop >= 0) {
+    const start = text.lastIndexOf('\n', stop - 1) + 1;
+    out.unshift(text.slice(start, stop));
+    stop = start - 1;
+  }
+  return out;
+}
+
+/** The first `k` lines of text from `start`. */
+function firstLines(text: string, start: number, k: number): string[] {
+  const out: string[] = [];
+  let at = start;
+  while (out.length < k && at < text.length) {
+    const nl = text.indexOf('\n', at);
+    out.push(text.slice(at, nl < 0 ? text.length : nl));
+    at = nl < 0 ? text.length : nl + 1;
+  }
+  return out;
+}
+
+function pushReplaced(out: DiffLine[], am: string, bm: string, head: number): number {
+  const showA = firstLines(am, 0, MAX_SHOWN_LINES);
+  const showB = firstLines(bm, 0, MAX_SHOWN_LINES);
+  showA.forEach((t, i) => out.push({ op: '-', text: t, a: head + i + 1 }));
+  showB.forEach((t, i) => out.push({ op: '+', text: t, b: head + i + 1 }));
+  return countLines(am, 0, am.length) - showA.length + (countLines(bm, 0, bm.length) - showB.length);
+}
+
+/** Code-aware words: identifiers, numbers (1.0, 1e-3), runs of spaces, single punctuation marks. */
+const TOKEN = /[A-Za-z_\u00C0-\uFFFF][\w\u00C0-\uFFFF]*|\d[\d_]*(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\s+|[^\s\w]/g;
+
+export function tokens(line: string): string[] {
+  return line.match(TOKEN) ?? [];
 }
 
 /** Pairs the i-th removed line with the i-th added line of a change block and marks the words that differ. */
@@ -107,7 +188,7 @@ function pairWords(removed: DiffLine[], added: DiffLine[]): void {
     const r = removed[i];
     const a = added[i];
     if (r.text.length > MAX_WORD_LINE || a.text.length > MAX_WORD_LINE) continue;
-    const parts = diffWordsWithSpace(r.text, a.text);
+    const parts = diffArrays(tokens(r.text), tokens(a.text)).map((p) => ({ ...p, value: p.value.join('') }));
     let same = 0;
     for (const p of parts) if (!p.added && !p.removed) same += p.value.length;
     // Lines with little in common read better as a whole line replaced.

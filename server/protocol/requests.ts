@@ -4,6 +4,7 @@
  * Runtime dependency: vscode-jsonrpc's message-type classes only (no vscode, no node built-ins).
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { DiffParams, DiffViewModel } from './diffDto';
 import type { ExecutionDto, RunDetail, RunPage, RunSortKey, RunStatus, RuntimeInfo, SortOrder, StoreInfo } from './dto';
 
 export interface ServerInfo {
@@ -40,6 +41,8 @@ export const ServerInfoRequest = new RequestType0<ServerInfo, LabbookErrorData>(
 export const ListRunsRequest = new RequestType<ListRunsParams, RunPage, LabbookErrorData>('labbook/runs/list');
 export const GetRunRequest = new RequestType<GetRunParams, RunDetail, LabbookErrorData>('labbook/runs/get');
 export const RunsChangedNotification = new NotificationType<RunsChangedParams>('labbook/runs/changed');
+/** A notebook diff (files, git revisions) or two runs' code, shaped for the diff view. */
+export const DiffRequest = new RequestType<DiffParams, DiffViewModel, LabbookErrorData>('labbook/diff');
 
 export interface StartRunParams {
   kind: 'script' | 'notebook' | 'rerun';

@@ -3,6 +3,7 @@
  * extension host and resolves or rejects with the result (its exit code reaches the runner).
  */
 import Mocha from 'mocha';
+import { registerDiffSuite } from './diff.test';
 import { registerDeactivateSuite, registerExtensionSuite } from './extension.test';
 import { registerFailureSuite } from './failure.test';
 import { registerSessionSuite } from './session.test';
@@ -15,6 +16,7 @@ export function run(): Promise<void> {
   registerFailureSuite();
   registerTrackingSuite();
   registerSessionSuite();
+  registerDiffSuite();
   registerDeactivateSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
