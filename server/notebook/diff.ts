@@ -51,6 +51,8 @@ export type { CellOp, DiffSummary, MetadataChange };
 
 /** Similarity (0–1) above which two unmatched cells are taken as one cell, edited. */
 export const SIMILARITY_THRESHOLD = 0.5;
+/** The same, for a cell found in another place (a move): unrelated prose must not pair up. */
+export const MOVE_SIMILARITY_THRESHOLD = 0.65;
 
 export function diffNotebooks(a: NbModel, b: NbModel, options: DiffOptions = {}): NotebookDiff {
   const withOutputs = options.outputs !== false;
@@ -221,10 +223,12 @@ export function matchCells(A: NbCell[], B: NbCell[]): Match {
     const profA = new Map(restA.map((c) => [c.index, profile(c.source)]));
     const profB = new Map(restB.map((c) => [c.index, profile(c.source)]));
     const consider = (ca: NbCell, cb: NbCell) => {
-      if (ca.type !== cb.type) return;
+      // Different ids on both sides say these are different cells; only identical content (above) overrides that.
+      if (ca.type !== cb.type || (ca.id && cb.id)) return;
       const sim = similarity(profA.get(ca.index)!, profB.get(cb.index)!);
-      if (sim < SIMILARITY_THRESHOLD) return;
       const sameGap = gapA[ca.index] === gapB[cb.index];
+      // A look-alike elsewhere must be closer to count as this cell moved.
+      if (sim < (sameGap ? SIMILARITY_THRESHOLD : MOVE_SIMILARITY_THRESHOLD)) return;
       candidates.push({ i: ca.index, j: cb.index, score: sim + (sameGap ? 0.15 : 0), dist: Math.abs(ca.index / A.length - cb.index / B.length) });
     };
     if (restA.length * restB.length <= 250_000) {
@@ -314,12 +318,12 @@ export function longestIncreasing(pairs: [number, number][]): Set<number> {
 interface Profile {
   /** Distinct trimmed non-empty lines. */
   lines: Set<string>;
-  /** Character bigram counts (for short cells, where line overlap says little). */
-  bigrams: Map<string, number> | null;
+  /** Character trigram counts (for short cells, where line overlap says little). */
+  grams: Map<string, number> | null;
   size: number;
 }
 
-const MAX_BIGRAM_TEXT = 4000;
+const MAX_GRAM_TEXT = 4000;
 
 function profile(source: string): Profile {
   const lines = new Set<string>();
@@ -327,25 +331,26 @@ function profile(source: string): Profile {
     const t = l.trim();
     if (t) lines.add(t);
   }
-  let bigrams: Map<string, number> | null = null;
+  let grams: Map<string, number> | null = null;
   let size = 0;
   if (lines.size < 6) {
-    bigrams = new Map();
-    const s = source.slice(0, MAX_BIGRAM_TEXT).replace(/\s+/g, ' ').trim();
-    for (let k = 0; k + 1 < s.length; k++) {
-      const g = s.slice(k, k + 2);
-      bigrams.set(g, (bigrams.get(g) ?? 0) + 1);
+    grams = new Map();
+    // Trigrams: unrelated sentences share many letter pairs but few triples.
+    const s = ` ${source.slice(0, MAX_GRAM_TEXT).replace(/\s+/g, ' ').trim()} `;
+    for (let k = 0; k + 2 < s.length; k++) {
+      const g = s.slice(k, k + 3);
+      grams.set(g, (grams.get(g) ?? 0) + 1);
       size++;
     }
   }
-  return { lines, bigrams, size };
+  return { lines, grams, size };
 }
 
 function similarity(p: Profile, q: Profile): number {
-  if (p.bigrams && q.bigrams) {
+  if (p.grams && q.grams) {
     if (p.size === 0 && q.size === 0) return 1;
     let common = 0;
-    for (const [g, n] of p.bigrams) common += Math.min(n, q.bigrams.get(g) ?? 0);
+    for (const [g, n] of p.grams) common += Math.min(n, q.grams.get(g) ?? 0);
     return (2 * common) / (p.size + q.size || 1);
   }
   if (p.lines.size === 0 && q.lines.size === 0) return 1;
