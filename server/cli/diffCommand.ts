@@ -33,7 +33,8 @@ export function diffCommand(r: DiffRequest): string {
     if (a.kind === 'run' && b.kind === 'run') return runsDiff(store!, a.run, b.run, r);
     const other = a.kind === 'run' ? b : a;
     const textOf = (s: DiffSource) => (s.kind === 'run' ? runNotebookText(store!, s, other, r) : readSourceText(s, r.cwd));
-    return notebooksDiff(textOf(a), textOf(b), { a: a.label, b: b.label }, r);
+    // Each text is parsed as soon as it is read, so only one raw file is in memory at a time.
+    return notebooksDiff(() => textOf(a), () => textOf(b), { a: a.label, b: b.label }, r);
   } finally {
     store?.close();
   }
@@ -51,9 +52,9 @@ function runNotebookText(store: Store, run: DiffSource & { kind: 'run' }, other:
   return store.readBlob(hit.blob).toString('utf8');
 }
 
-function notebooksDiff(ta: string, tb: string, labels: { a: string; b: string }, r: DiffRequest): string {
-  const a = parseNotebook(ta, labels.a);
-  const b = parseNotebook(tb, labels.b);
+function notebooksDiff(ta: () => string, tb: () => string, labels: { a: string; b: string }, r: DiffRequest): string {
+  const a = parseNotebook(ta(), labels.a);
+  const b = parseNotebook(tb(), labels.b);
   const d = diffNotebooks(a, b, r.options);
   if (r.json) return JSON.stringify(diffToJson(d, r.options));
   return renderNotebookDiff(d, a, b, labels, r.style, r.options);
@@ -91,6 +92,6 @@ function gitDriver(r: DiffRequest): string {
   const [name, oldFile, , , newFile] = r.args;
   const newName = r.args.length >= 9 ? r.args[7] : name;
   const read = (f: string) => (f === '/dev/null' ? EMPTY_NOTEBOOK : readSourceText({ kind: 'file', label: f, path: f }, r.cwd));
-  const body = notebooksDiff(read(oldFile), read(newFile), { a: `a/${name}`, b: `b/${newName}` }, r);
+  const body = notebooksDiff(() => read(oldFile), () => read(newFile), { a: `a/${name}`, b: `b/${newName}` }, r);
   return r.json ? body : `${body}\n`;
 }
