@@ -436,6 +436,13 @@ function findVerb(argv: readonly string[]): number {
 }
 
 if (require.main === module) {
+  // A reader that stops early (`labbook diff … | head`) closes the pipe: that is not a failure.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -12,7 +12,7 @@ import { parseNotebook } from '../../server/notebook/model';
 import { diffText } from '../../server/notebook/textDiff';
 import { Store } from '../../server/store/db';
 import { type Notebook, code, image, notebook, pairs, png, stream, writePairs } from '../fixtures/diffPairs';
-import { runCli, tempWorkspace } from './helpers';
+import { CLI, runCli, tempWorkspace } from './helpers';
 
 const byName = new Map(pairs().map((p) => [p.name, p]));
 const diffPair = (name: string, options = {}) => {
@@ -200,6 +200,16 @@ describe('labbook diff (CLI)', () => {
     assert.match(r.stdout, /1 modified · 0 added · 0 removed · 0 moved · 7 unchanged/);
     assert.match(r.stdout, /… 6 unchanged cells/);
     assert.match(r.stdout, /stream:stdout modified\n\s+@@ -1,1 \+1,1 @@\n\s+-accuracy 0.7342\n\s+\+accuracy 0.7418/);
+  });
+
+  it('a reader that stops early (| head -2) gets its lines and no error', () => {
+    // Far more output than a pipe holds, so the CLI is still writing when head exits.
+    const many = (v: number) => notebook(Array.from({ length: 3000 }, (_, i) => code(`x_${i} = ${v}`, { id: `k${i}` })));
+    fs.writeFileSync(path.join(dir, 'many.a.ipynb'), JSON.stringify(many(1)));
+    fs.writeFileSync(path.join(dir, 'many.b.ipynb'), JSON.stringify(many(2)));
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" diff many.a.ipynb many.b.ipynb | head -2`], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(r.stdout, '--- many.a.ipynb\n+++ many.b.ipynb\n');
+    assert.doesNotMatch(r.stderr, /EPIPE|Error/);
   });
 
   it('missing files, broken notebooks and bad usage get one clear line', () => {
