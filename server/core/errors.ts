@@ -17,7 +17,9 @@ export type LabbookErrorCode =
   | 'NOT_FOUND'
   | 'GIT_FAILED'
   | 'CELL_SYNTAX'
-  | 'OUTPUT_EXISTS';
+  | 'OUTPUT_EXISTS'
+  | 'BAD_DATA'
+  | 'BAD_MODEL';
 
 export class LabbookError extends Error {
   readonly code: LabbookErrorCode;
