@@ -1,0 +1,57 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { loadEngine } from '../../server/training/engine';
+
+/** Gradients of sum(conv2d(x, w) · r) for x and w, on one backend. */
+async function convGrads(backend: string, xs: number[], ws: number[], strides: number, pad: 'same' | 'valid', seed: number) {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.randomNormal(xs as [number, number, number, number], 0, 1, 'float32', seed);
+    const w = tf.randomNormal(ws as [number, number, number, number], 0, 1, 'float32', seed + 1);
+    const outShape = tf.conv2d(x, w, strides, pad).shape;
+    const r = tf.randomNormal(outShape, 0, 1, 'float32', seed + 2);
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad), r)));
+    const [dx, dw] = g([x, w]);
+    return { dx: dx.dataSync().slice(), dw: dw.dataSync().slice(), dxShape: dx.shape, dwShape: dw.shape };
+  });
+}
+
+function maxRelError(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / den;
+}
+
+describe('training engine: wasm conv gradients', () => {
+  it('picks a working backend of the ladder and says why', async () => {
+    const e = await loadEngine();
+    assert.equal(e.backend, 'wasm', e.reason);
+    assert.match(e.reason, /wasm.*skipped: @tensorflow\/tfjs-node-gpu is not installed/);
+  });
+
+  const cases: Array<[string, number[], number[], number, 'same' | 'valid']> = [
+    ['3×3 valid, stride 1 (the seed CNN)', [4, 12, 12, 3], [3, 3, 3, 8], 1, 'valid'],
+    ['3×3 same, stride 1', [2, 9, 9, 4], [3, 3, 4, 5], 1, 'same'],
+    ['5×5 same, stride 2 (odd size)', [3, 11, 11, 2], [5, 5, 2, 3], 2, 'same'],
+    ['2×3 valid, stride 2', [2, 10, 9, 3], [2, 3, 3, 4], 2, 'valid'],
+  ];
+  for (const [name, xs, ws, strides, pad] of cases) {
+    it(`matches the cpu backend's gradients: ${name}`, async () => {
+      await loadEngine('wasm');
+      const before = tf.memory().numBytes;
+      const wasm = await convGrads('wasm', xs, ws, strides, pad, 11);
+      assert.equal(tf.memory().numBytes, before, 'no tensor memory leaked on wasm');
+      const cpu = await convGrads('cpu', xs, ws, strides, pad, 11);
+      assert.deepEqual(wasm.dwShape, ws);
+      assert.deepEqual(wasm.dxShape, xs);
+      assert.ok(maxRelError(wasm.dw, cpu.dw) < 1e-4, `dW relative error ${maxRelError(wasm.dw, cpu.dw)}`);
+      assert.ok(maxRelError(wasm.dx, cpu.dx) < 1e-4, `dX relative error ${maxRelError(wasm.dx, cpu.dx)}`);
+      await tf.setBackend('wasm');
+    });
+  }
+});
