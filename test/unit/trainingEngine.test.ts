@@ -9,11 +9,11 @@ async function convGrads(backend: string, xs: number[], ws: number[], strides: n
   return tf.tidy(() => {
     const x = tf.randomNormal(xs as [number, number, number, number], 0, 1, 'float32', seed);
     const w = tf.randomNormal(ws as [number, number, number, number], 0, 1, 'float32', seed + 1);
-    const outShape = tf.conv2d(x, w, strides, pad).shape;
+    const outShape = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides, pad).shape;
     const r = tf.randomNormal(outShape, 0, 1, 'float32', seed + 2);
     const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad), r)));
     const [dx, dw] = g([x, w]);
-    return { dx: dx.dataSync().slice(), dw: dw.dataSync().slice(), dxShape: dx.shape, dwShape: dw.shape };
+    return { dx: Float32Array.from(dx.dataSync()), dw: Float32Array.from(dw.dataSync()), dxShape: dx.shape, dwShape: dw.shape };
   });
 }
 
