@@ -70,6 +70,19 @@ export interface NewRun {
   startedAt?: number;
 }
 
+export interface ModelRecord {
+  id: number;
+  name: string;
+  version: number;
+  /** The training run that made it. */
+  run: string | null;
+  metrics: Record<string, number>;
+  /** Its folder, relative to the workspace. */
+  path: string;
+  stage: 'none' | 'staging' | 'production' | 'archived';
+  createdAt: string;
+}
+
 export interface MetricPoint {
   key: string;
   value: number;
@@ -487,6 +500,44 @@ export class Store {
     this.write(() => {
       this.db.prepare('INSERT OR REPLACE INTO artifacts (rid, path, blob, size, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(rid, a.path, a.blob, a.size, a.kind, Date.now());
     });
+  }
+
+  // ---- model registry ---------------------------------------------------------------------
+
+  /**
+   * Registers the next version of model `name` (1, 2, …) in one transaction; `place` gets the
+   * version and returns the folder (relative to the workspace) the caller writes it to.
+   */
+  registerModel(name: string, runId: string | null, metrics: Record<string, number>, place: (version: number) => string): ModelRecord {
+    const rid = runId ? this.resolveRid(runId) : null;
+    const id = this.write(() => {
+      const row = this.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM models WHERE name = ?').get(name) as { v: number };
+      return Number(
+        this.db
+          .prepare('INSERT INTO models (name, version, rid, metrics, path, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(name, row.v, rid, JSON.stringify(metrics), place(row.v), Date.now()).lastInsertRowid,
+      );
+    });
+    return this.listModels().find((m) => m.id === id)!;
+  }
+
+  listModels(name?: string): ModelRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT m.id, m.name, m.version, r.id AS run, m.metrics, m.path, m.stage, m.created_at FROM models m
+         LEFT JOIN runs r ON r.rid = m.rid ${name ? 'WHERE m.name = ?' : ''} ORDER BY m.name, m.version`,
+      )
+      .all(...(name ? [name] : [])) as Row[];
+    return rows.map((r) => ({
+      id: r.id as number,
+      name: r.name as string,
+      version: r.version as number,
+      run: (r.run as string | null) ?? null,
+      metrics: JSON.parse(r.metrics as string) as Record<string, number>,
+      path: r.path as string,
+      stage: r.stage as ModelRecord['stage'],
+      createdAt: new Date(r.created_at as number).toISOString(),
+    }));
   }
 
   /** Keeps content made by Labbook itself (a log, a JSON summary) as a blob-backed artifact. */
