@@ -3,7 +3,7 @@ import * as path from 'path';
 import { LabbookError } from '../core/errors';
 import { Store } from '../store/db';
 import { type TrainConfig, readConfigFile, resolveConfig } from '../training/config';
-import { train } from '../training/train';
+import { loadTrainingData, train } from '../training/train';
 import { type FlagSpec, type Parsed, UsageError } from './args';
 
 interface Ctx {
@@ -47,6 +47,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
       };
       if (!configFile && (!cli.data || !cli.model)) throw new UsageError("'train' needs --data PATH and --model mlp|cnn (or --config FILE)");
       const config = resolveConfig([...(configFile ? [{ source: configFile, values: readConfigFile(configFile) }] : []), { source: 'command line', values: cli }]);
+      const data = loadTrainingData(config);
       const store = Store.open(ctx.workspace, { create: true })!;
       const abort = new AbortController();
       const onSigint = () => abort.abort();
@@ -58,7 +59,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
           workspace: ctx.workspace,
           config,
           configFile,
-          command: ['labbook', 'train', ...process.argv.slice(3)].join(' '),
+          command: ['labbook', ...process.argv.slice(2)].join(' '),
           signal: abort.signal,
           onStarted: (run, engine) => ctx.err(`labbook: run ${run.id} (${run.name}) started on ${engine.backend}: ${engine.reason}`),
           onProgress: (pr) => {
@@ -71,7 +72,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
             ctx.err(
               `labbook: epoch ${epoch}: loss ${m.loss.toFixed(4)} acc ${pct(m.accuracy)}${m.val_accuracy !== undefined ? ` val_acc ${pct(m.val_accuracy)}` : ''} test_acc ${pct(m.test_accuracy)} · ${Math.round(m.samples_per_s)} samples/s`,
             ),
-        });
+        }, data);
         if (ctx.json) {
           ctx.out(
             JSON.stringify({

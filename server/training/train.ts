@@ -43,6 +43,11 @@ export interface TrainOptions {
   onEpoch?: (epoch: number, metrics: Record<string, number>) => void;
 }
 
+/** Reads and checks the data of a config; callers do this before opening the store, so bad data records nothing. */
+export function loadTrainingData(cfg: TrainConfig): DataSplits {
+  return loadData(cfg.data, { testFraction: cfg.testFraction, seed: cfg.seed, labelColumn: cfg.labelColumn });
+}
+
 export interface TrainResult {
   run: string;
   status: 'finished' | 'cancelled';
@@ -93,7 +98,7 @@ async function predictAll(tf: Tf, model: LayersModel, d: Dataset, batch: number)
     const { x, y } = tensors(tf, d, null, from, to, classes);
     const [cls, conf, loss] = tf.tidy(() => {
       const p = model.predict(x) as Tensor;
-      const l = tf.sum(tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(p, 1e-7, 1)), undefined, tf.Reduction.NONE));
+      const l = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1)))));
       return [tf.argMax(p, 1), tf.max(p, 1), l];
     });
     predicted.set(await cls.data(), from);
@@ -112,10 +117,10 @@ function thumbnail(d: Dataset, index: number): Example['thumbnail'] {
   return { width: w, height: h, channels: c, pixels };
 }
 
-export async function train(store: Store, o: TrainOptions): Promise<TrainResult> {
+export async function train(store: Store, o: TrainOptions, data?: DataSplits): Promise<TrainResult> {
   const cfg = o.config;
   // Everything that can be refused is checked before the run exists.
-  const splits: DataSplits = loadData(cfg.data, { testFraction: cfg.testFraction, seed: cfg.seed, labelColumn: cfg.labelColumn });
+  const splits = data ?? loadTrainingData(cfg);
   let trainAll = splits.train;
   if (cfg.limit > 0 && cfg.limit < trainAll.n) trainAll = subset(trainAll, Int32Array.from({ length: cfg.limit }, (_, i) => i));
   const { train: trainSet, test: valSet } = cfg.validationSplit > 0 ? holdOut(trainAll, cfg.validationSplit, cfg.seed + 1) : { train: trainAll, test: null as unknown as Dataset };
@@ -148,15 +153,21 @@ export async function train(store: Store, o: TrainOptions): Promise<TrainResult>
         seed: cfg.seed,
         early_stopping_patience: cfg.earlyStoppingPatience,
         ...(cfg.model === 'mlp' ? { hidden: cfg.hidden } : {}),
+      },
+      source,
+    );
+    store.logParams(
+      run.id,
+      {
+        backend: engine.backend,
         test_split: splits.testSource === 'file' ? 'test file' : `held out ${cfg.testFraction}`,
         train_examples: trainSet.n,
         val_examples: valSet?.n ?? 0,
         test_examples: test.n,
         classes,
       },
-      source,
+      'injected',
     );
-    store.logParams(run.id, { backend: engine.backend }, 'injected');
     store.addTag(run.id, `backend:${engine.backend}`);
     o.onStarted?.(run, engine);
     const hashes: Record<string, string> = {};

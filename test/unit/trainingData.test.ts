@@ -5,11 +5,7 @@ import * as zlib from 'zlib';
 import { describe, it } from 'node:test';
 import { LabbookError } from '../../server/core/errors';
 import { holdOut, loadData, readCsv, readIdxPair } from '../../server/training/data';
-import { tempWorkspace } from './helpers';
-
-export const DIGITS_CSV = '/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz';
-export const MNIST_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'data', 'mnist');
-export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
+import { DIGITS_CSV, FASHION_DIR, MNIST_DIR, tempWorkspace } from './helpers';
 
 function idx(dims: number[], data: number[], magicType = 0x08): Buffer {
   const head = Buffer.alloc(4 + 4 * dims.length);
