@@ -43,6 +43,8 @@ describe('VSIX package', () => {
       'dist/python/labbook_probe.py',
       'dist/python/labbook_verify.py',
       'dist/server.js',
+      'dist/wasm/tfjs-backend-wasm-simd.wasm',
+      'dist/wasm/tfjs-backend-wasm.wasm',
       'dist/webview/compare.js',
       'dist/webview/confusion.js',
       'dist/webview/diff.js',
