@@ -83,6 +83,19 @@ Commands:
                        validationSplit, testFraction, seed, earlyStoppingPatience, hidden
       --backend B      tensorflow-gpu | tensorflow | wasm | cpu (default: the first that works)
   models [NAME]        registered models: NAME@VERSION, stage, test accuracy, run, folder
+  evaluate MODEL       accuracy, per-class precision/recall/F1, macro averages and misclassified
+                       indices on the held-out test split (MODEL: NAME or NAME@VERSION)
+      --data PATH      evaluate on this data's test split instead of the training data's
+  deploy               put the newest model in production if its test accuracy ≥ --threshold
+                       (default 0.95) and not worse than production's; exit 1 with the reason if not
+      --model M        deploy NAME or NAME@VERSION instead of the newest (the gate still applies)
+      --force          deploy past the gate (recorded as forced)
+  rollback             restore the model that was in production before the current one
+  predict MODEL INPUT… classify CSV rows (label column optional), JSON arrays of raw values or
+                       IDX images; predictions below --min-confidence (0.8) are flagged review.
+                       Every prediction is logged for drift checks. --probabilities adds them all
+  drift MODEL          logged prediction inputs vs the training profile (KS on per-example mean
+                       intensity, PSI on the predicted class mix): drifted or not
   diff A B             cell-by-cell diff of two notebooks: moves, edits (changed words marked),
                        outputs by MIME type (images by size); unchanged cells folded.
                        A and B: notebook files, REV:path (git revision, e.g. HEAD:nb.ipynb), or
@@ -99,7 +112,8 @@ check {"problems":[{"cell","kind","message"}]}, compare {"runs","directions","di
 confusion the evaluation (labels, epochs with matrix and per-class metrics, examples),
 diff {"summary":{…},"cells":[{"op","a","b",…}]} (runs: {"runs","params","metrics","files"});
 train {"run","status","model":"NAME@VERSION","backend","epochs","samplesPerS","test":{"accuracy",
-"macro":{"precision","recall","f1"},"perClass","confusion","misclassified"}}, models {"models":[…]};
+"macro":{"precision","recall","f1"},"perClass","confusion","misclassified"}}, models {"models":[…]},
+predict {"model","predictions":[{"input","class","confidence","review"}]}, deploy {"deployed","model","reason"};
 extract {"steps":[{"name","cells","inputs","outputs"}],"params","warnings",
 "verify":{"ok","steps":[{"name","ok","detail"}]}}; see docs/notebook-diff.md.
 

@@ -4,6 +4,7 @@ import { LabbookError } from '../core/errors';
 import { Store } from '../store/db';
 import { type TrainConfig, readConfigFile, resolveConfig } from '../training/config';
 import { loadTrainingData, train } from '../training/train';
+import { deploy, drift, evaluateModel, predict, rollback } from '../training/lifecycle';
 import { type FlagSpec, type Parsed, UsageError } from './args';
 
 interface Ctx {
@@ -16,6 +17,19 @@ interface Ctx {
 type Command = { flags: Record<string, FlagSpec>; run: (ctx: Ctx, p: Parsed) => void | Promise<void> };
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+function openExisting(workspace: string, what: string): Store {
+  const store = Store.open(workspace, { create: false });
+  if (!store) throw new LabbookError('NO_STORE', `${workspace} has no Labbook store (.labbook/), so there is no ${what}`);
+  return store;
+}
+
+function numberFlag(p: Parsed, name: string, def: number, min: number, max: number): number {
+  if (!p.flags.has(name)) return def;
+  const v = Number(p.flags.get(name));
+  if (!(v >= min && v <= max)) throw new UsageError(`--${name} needs a number from ${min} to ${max} (got '${p.flags.get(name)}')`);
+  return v;
+}
 
 export const TRAIN_COMMANDS: Record<string, Command> = {
   train: {
@@ -120,6 +134,91 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
       for (const m of models) {
         const acc = m.metrics.test_accuracy;
         ctx.out(`${`${m.name}@${m.version}`.padEnd(28)} ${m.stage.padEnd(10)} ${acc !== undefined ? `test acc ${pct(acc)}` : ''.padEnd(17)}  run ${m.run ?? '-'}  ${m.path}`);
+      }
+    },
+  },
+  evaluate: {
+    flags: { data: { value: true } },
+    async run(ctx, p) {
+      if (p.positionals.length !== 1) throw new UsageError(`'evaluate' needs exactly one MODEL (NAME or NAME@VERSION)`);
+      const store = openExisting(ctx.workspace, `model '${p.positionals[0]}'`);
+      try {
+        const e = await evaluateModel(store, p.positionals[0], p.flags.has('data') ? path.resolve(String(p.flags.get('data'))) : undefined);
+        if (ctx.json) {
+          ctx.out(JSON.stringify(e));
+          return;
+        }
+        ctx.out(`${e.model} on ${e.examples} held-out examples: accuracy ${pct(e.accuracy)} · macro P ${pct(e.macro.precision)} R ${pct(e.macro.recall)} F1 ${pct(e.macro.f1)}`);
+        for (const c of e.perClass) ctx.out(`  ${c.label.slice(0, 11).padEnd(12)} P ${pct(c.precision).padEnd(8)} R ${pct(c.recall).padEnd(8)} F1 ${pct(c.f1).padEnd(8)} n=${c.support}`);
+        ctx.out(`  misclassified: ${e.misclassified.slice(0, 20).join(', ')}${e.misclassified.length > 20 ? `, … (${e.misclassified.length})` : ''}`);
+      } finally {
+        store.close();
+      }
+    },
+  },
+  deploy: {
+    flags: { model: { value: true }, threshold: { value: true }, force: {} },
+    run(ctx, p) {
+      const threshold = numberFlag(p, 'threshold', Number(process.env.LABBOOK_DEPLOY_THRESHOLD ?? 0.95), 0, 1);
+      const store = openExisting(ctx.workspace, 'model to deploy');
+      try {
+        const r = deploy(store, { model: p.flags.get('model') as string | undefined, threshold, force: p.flags.has('force') });
+        if (ctx.json) ctx.out(JSON.stringify({ deployed: r.deployed, model: r.model, reason: r.reason, forced: r.record?.forced ?? false }));
+        if (!r.deployed) throw new LabbookError('GATE_REFUSED', `not deployed: ${r.model}: ${r.reason}${r.reason.includes('already') ? '' : ' (--force deploys anyway, recorded as forced)'}`);
+        ctx.err(`labbook: deployed ${r.model} to production: ${r.reason}`);
+      } finally {
+        store.close();
+      }
+    },
+  },
+  rollback: {
+    flags: {},
+    run(ctx) {
+      const store = openExisting(ctx.workspace, 'deployment');
+      try {
+        const r = rollback(store);
+        if (ctx.json) ctx.out(JSON.stringify(r));
+        ctx.err(`labbook: rolled back: ${r.model} is in production again (was ${r.from})`);
+      } finally {
+        store.close();
+      }
+    },
+  },
+  predict: {
+    flags: { 'min-confidence': { value: true }, probabilities: {} },
+    async run(ctx, p) {
+      if (p.positionals.length < 2) throw new UsageError(`'predict' needs a MODEL and at least one INPUT file (CSV rows, JSON arrays, IDX images)`);
+      const [ref, ...inputs] = p.positionals;
+      const minConfidence = numberFlag(p, 'min-confidence', 0.8, 0, 1);
+      const store = openExisting(ctx.workspace, `model '${ref}'`);
+      try {
+        const r = await predict(store, ref, inputs.map((i) => path.resolve(i)), { minConfidence, probabilities: p.flags.has('probabilities') });
+        if (ctx.json) {
+          ctx.out(JSON.stringify({ model: r.model, predictions: r.predictions.map(({ classIndex, ...rest }) => rest) }));
+          return;
+        }
+        for (const x of r.predictions) ctx.out(`${x.input}\t${x.class}\t${x.confidence.toFixed(3)}${x.review ? '\treview' : ''}`);
+        const review = r.predictions.filter((x) => x.review).length;
+        ctx.err(`labbook: ${r.predictions.length} prediction(s) by ${r.model}, ${review} below confidence ${minConfidence} flagged for review; logged`);
+      } finally {
+        store.close();
+      }
+    },
+  },
+  drift: {
+    flags: {},
+    run(ctx, p) {
+      if (p.positionals.length !== 1) throw new UsageError(`'drift' needs exactly one MODEL`);
+      const store = openExisting(ctx.workspace, `model '${p.positionals[0]}'`);
+      try {
+        const r = drift(store, p.positionals[0]);
+        if (ctx.json) ctx.out(JSON.stringify(r));
+        else {
+          ctx.out(`${r.model}: ${r.predictions} logged predictions · KS D=${r.ks.statistic.toFixed(3)} p=${r.ks.pValue.toExponential(2)} · class-mix PSI ${r.psi.toFixed(3)}`);
+          ctx.out(r.drifted ? `drifted: ${r.reasons.join('; ')}` : 'no drift detected');
+        }
+      } finally {
+        store.close();
       }
     },
   },

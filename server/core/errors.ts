@@ -19,7 +19,8 @@ export type LabbookErrorCode =
   | 'CELL_SYNTAX'
   | 'OUTPUT_EXISTS'
   | 'BAD_DATA'
-  | 'BAD_MODEL';
+  | 'BAD_MODEL'
+  | 'GATE_REFUSED';
 
 export class LabbookError extends Error {
   readonly code: LabbookErrorCode;

@@ -83,6 +83,18 @@ export interface ModelRecord {
   createdAt: string;
 }
 
+export interface DeploymentRecord {
+  id: number;
+  modelId: number;
+  /** NAME@VERSION */
+  model: string;
+  deployedAt: string;
+  gate: Record<string, unknown>;
+  passed: boolean;
+  forced: boolean;
+  by: string | null;
+}
+
 export interface MetricPoint {
   key: string;
   value: number;
@@ -537,6 +549,62 @@ export class Store {
       path: r.path as string,
       stage: r.stage as ModelRecord['stage'],
       createdAt: new Date(r.created_at as number).toISOString(),
+    }));
+  }
+
+  /**
+   * Records a deployment decision; when it deploys (`passed` or `forced`), the model becomes the
+   * production one and the previous production model is archived, in the same transaction.
+   */
+  recordDeployment(modelId: number, d: { gate: Record<string, unknown>; passed: boolean; forced: boolean; by?: string }): DeploymentRecord {
+    const id = this.write(() => {
+      if (d.passed || d.forced) {
+        this.db.prepare("UPDATE models SET stage = 'archived' WHERE stage = 'production' AND id <> ?").run(modelId);
+        this.db.prepare("UPDATE models SET stage = 'production' WHERE id = ?").run(modelId);
+      }
+      return Number(
+        this.db
+          .prepare('INSERT INTO deployments (model_id, deployed_at, gate, passed, forced, deployed_by) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(modelId, Date.now(), JSON.stringify(d.gate), d.passed ? 1 : 0, d.forced ? 1 : 0, d.by ?? null).lastInsertRowid,
+      );
+    });
+    return this.deployments().find((x) => x.id === id)!;
+  }
+
+  /** Deployment history, newest first. */
+  deployments(): DeploymentRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT d.id, m.id AS model_id, m.name, m.version, d.deployed_at, d.gate, d.passed, d.forced, d.deployed_by
+         FROM deployments d JOIN models m ON m.id = d.model_id ORDER BY d.deployed_at DESC, d.id DESC`,
+      )
+      .all() as Row[];
+    return rows.map((r) => ({
+      id: r.id as number,
+      modelId: r.model_id as number,
+      model: `${r.name as string}@${r.version as number}`,
+      deployedAt: new Date(r.deployed_at as number).toISOString(),
+      gate: JSON.parse(r.gate as string) as Record<string, unknown>,
+      passed: r.passed === 1,
+      forced: r.forced === 1,
+      by: (r.deployed_by as string | null) ?? null,
+    }));
+  }
+
+  logPredictions(modelId: number, rows: readonly { inputHash: string; output: string; confidence: number | null }[]): void {
+    const at = Date.now();
+    this.write(() => {
+      const ins = this.db.prepare('INSERT INTO predictions (model_id, input_hash, output, confidence, created_at) VALUES (?, ?, ?, ?, ?)');
+      for (const r of rows) ins.run(modelId, r.inputHash, r.output, r.confidence, at);
+    });
+  }
+
+  predictions(modelId: number, limit = 100000): { inputHash: string; output: string; confidence: number | null; createdAt: number }[] {
+    return (this.db.prepare('SELECT input_hash, output, confidence, created_at FROM predictions WHERE model_id = ? ORDER BY id DESC LIMIT ?').all(modelId, limit) as Row[]).map((r) => ({
+      inputHash: r.input_hash as string,
+      output: r.output as string,
+      confidence: (r.confidence as number | null) ?? null,
+      createdAt: r.created_at as number,
     }));
   }
 

@@ -37,7 +37,7 @@ function bad(file: string, what: string): LabbookError {
   return new LabbookError('BAD_DATA', `${file}: ${what}`);
 }
 
-function readMaybeGzip(file: string): Buffer {
+export function readMaybeGzip(file: string): Buffer {
   let raw: Buffer;
   try {
     raw = fs.readFileSync(file);
@@ -96,8 +96,11 @@ function findIdx(dir: string, names: string[], kind: 'images' | 'labels', split:
 }
 
 export interface CsvOptions {
-  /** Name or 0-based index of the label column; default a column named `label`/`class`/`target`/`y`, else the last. */
-  labelColumn?: string | number;
+  /**
+   * Name or 0-based index of the label column; default a column named `label`/`class`/`target`/`y`,
+   * else the last. `null`: no label column (inputs to predict on).
+   */
+  labelColumn?: string | number | null;
 }
 
 /** A CSV file of numeric features and one label column (header optional). */
@@ -110,9 +113,9 @@ export function readCsv(file: string, options: CsvOptions = {}): Dataset {
   const hasHeader = first.some((c) => c !== '' && !Number.isFinite(Number(c)));
   const header = hasHeader ? first : null;
   const width = first.length;
-  if (width < 2) throw bad(file, 'a CSV needs at least one feature column and a label column');
-  let labelCol = width - 1;
   const lc = options.labelColumn;
+  if (width < 2 && lc !== null) throw bad(file, 'a CSV needs at least one feature column and a label column');
+  let labelCol = lc === null ? -1 : width - 1;
   if (typeof lc === 'number') labelCol = lc;
   else if (typeof lc === 'string') {
     if (!header || !header.includes(lc)) throw bad(file, `no column named '${lc}'${header ? ` (columns: ${header.slice(0, 8).join(', ')}${header.length > 8 ? ', …' : ''})` : ' (the file has no header row)'}`);
@@ -121,11 +124,11 @@ export function readCsv(file: string, options: CsvOptions = {}): Dataset {
     const named = header.findIndex((h) => ['label', 'class', 'target', 'y'].includes(h.toLowerCase()));
     if (named >= 0) labelCol = named;
   }
-  if (labelCol < 0 || labelCol >= width) throw bad(file, `label column ${labelCol} is outside the ${width} columns`);
+  if (lc !== null && (labelCol < 0 || labelCol >= width)) throw bad(file, `label column ${labelCol} is outside the ${width} columns`);
   const rows = lines.slice(hasHeader ? 1 : 0);
   const n = rows.length;
   if (n === 0) throw bad(file, 'the file has a header but no rows');
-  const features = width - 1;
+  const features = labelCol >= 0 ? width - 1 : width;
   const x = new Float32Array(n * features);
   const rawLabels: string[] = new Array(n);
   let max = 0;
@@ -151,7 +154,7 @@ export function readCsv(file: string, options: CsvOptions = {}): Dataset {
   }
   const scale = max > 0 ? max : 1;
   for (let i = 0; i < x.length; i++) x[i] /= scale;
-  const { labels, y } = encodeLabels(rawLabels);
+  const { labels, y } = labelCol >= 0 ? encodeLabels(rawLabels) : { labels: [], y: new Int32Array(n) };
   return { x, y, n, shape: [features], labels, scale, files: [file] };
 }
 
