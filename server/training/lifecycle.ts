@@ -209,38 +209,60 @@ export async function predict(store: Store, ref: string, inputs: string[], o: Pr
       names.push(...r.names);
       parts.push(r.x);
     }
-    const n = names.length;
-    const x = new Float32Array(n * features);
+    const x = new Float32Array(names.length * features);
     let at = 0;
     for (const p of parts) {
       x.set(p, at);
       at += p.length;
     }
-    const out = await predictBatches(tf, loaded.model, x, n, features);
-    const labels = loaded.card.data.labels;
-    const k = labels.length;
-    const predictions: Prediction[] = [];
-    const log: { inputHash: string; output: string; confidence: number }[] = [];
-    for (let i = 0; i < n; i++) {
-      const row = x.subarray(i * features, (i + 1) * features);
-      const cls = out.predicted[i];
-      const confidence = out.confidence[i];
-      predictions.push({
-        input: names[i],
-        class: labels[cls],
-        classIndex: cls,
-        confidence,
-        review: confidence < o.minConfidence,
-        ...(o.probabilities ? { probabilities: Array.from(out.probabilities.subarray(i * k, (i + 1) * k)) } : {}),
-      });
-      const mean = row.reduce((a, v) => a + v, 0) / features;
-      log.push({ inputHash: crypto.createHash('sha256').update(Buffer.from(row.buffer, row.byteOffset, row.byteLength)).digest('hex'), output: JSON.stringify({ class: cls, mean }), confidence });
-    }
-    store.logPredictions(loaded.record.id, log);
-    return { model: `${loaded.record.name}@${loaded.record.version}`, predictions };
+    return { model: `${loaded.record.name}@${loaded.record.version}`, predictions: await classify(store, tf, loaded, names, x, o) };
   } finally {
     loaded.model.dispose();
   }
+}
+
+/** One example of raw values (real-time use from the server); logged like every prediction. */
+export async function predictValues(store: Store, ref: string, values: number[], o: PredictOptions): Promise<Prediction & { model: string }> {
+  const { tf } = await loadEngine();
+  const loaded = await loadModel(store, tf, ref);
+  try {
+    const features = loaded.card.data.shape.reduce((a, b) => a * b, 1);
+    if (values.length !== features || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      throw new LabbookError('BAD_DATA', `model ${loaded.record.name}@${loaded.record.version} takes ${features} numbers (got ${values.length})`);
+    }
+    const x = Float32Array.from(values, (v) => v / loaded.card.data.scale);
+    const [p] = await classify(store, tf, loaded, ['values'], x, o);
+    return { model: `${loaded.record.name}@${loaded.record.version}`, ...p };
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+async function classify(store: Store, tf: Tf, loaded: LoadedModel, names: string[], x: Float32Array, o: PredictOptions): Promise<Prediction[]> {
+  const features = loaded.card.data.shape.reduce((a, b) => a * b, 1);
+  const n = names.length;
+  const out = await predictBatches(tf, loaded.model, x, n, features);
+  const labels = loaded.card.data.labels;
+  const k = labels.length;
+  const predictions: Prediction[] = [];
+  const log: { inputHash: string; output: string; confidence: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const row = x.subarray(i * features, (i + 1) * features);
+    const cls = out.predicted[i];
+    const confidence = out.confidence[i];
+    predictions.push({
+      input: names[i],
+      class: labels[cls],
+      classIndex: cls,
+      confidence,
+      review: confidence < o.minConfidence,
+      ...(o.probabilities ? { probabilities: Array.from(out.probabilities.subarray(i * k, (i + 1) * k)) } : {}),
+    });
+    const mean = row.reduce((a, v) => a + v, 0) / features;
+    log.push({ inputHash: crypto.createHash('sha256').update(Buffer.from(row.buffer, row.byteOffset, row.byteLength)).digest('hex'), output: JSON.stringify({ class: cls, mean }), confidence });
+  }
+  store.logPredictions(loaded.record.id, log);
+  return predictions;
 }
 
 /** Two-sample Kolmogorov–Smirnov: the statistic and an asymptotic p-value. */

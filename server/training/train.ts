@@ -192,6 +192,7 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
     let cancelled = false;
     const batchWriter = store.metricWriter(run.id);
     let globalBatch = 0;
+    let lastYield = performance.now();
     for (let epoch = 1; epoch <= cfg.epochs && !cancelled; epoch++) {
       const order = shuffledIndexes(trainSet.n, rand);
       let lossSum = 0;
@@ -207,6 +208,12 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
         const to = Math.min(trainSet.n, from + cfg.batchSize);
         const { x, y } = tensors(tf, trainSet, order, from, to, classes);
         const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+        // tfjs resolves on microtasks only: give the event loop a turn so the server keeps
+        // answering requests (and sees a cancel) while it trains.
+        if (performance.now() - lastYield > 20) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
         tf.dispose([x, y]);
         lossSum += loss * (to - from);
         accSum += acc * (to - from);
