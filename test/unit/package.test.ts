@@ -57,7 +57,8 @@ describe('VSIX package', () => {
       'readme.md',
     ]);
     const size = fs.statSync(vsix).size;
-    assert.ok(size < 3 * 1024 * 1024, `VSIX is ${size} bytes`);
+    // TensorFlow.js (~1 MB compressed) is bundled into both the server and the CLI.
+    assert.ok(size < 4.5 * 1024 * 1024, `VSIX is ${size} bytes`);
   });
 
   it('its CLI runs from the unpacked extension with the shipped addon', () => {
