@@ -88,6 +88,64 @@ export function registerWasmConvGradients(tf: Tf): void {
     return out;
   };
 
+  /**
+   * Max-pool gradient for non-overlapping windows (pool size = stride, no padding — every CNN
+   * here): each window's values side by side, ArgMax picks the first maximum (as the cpu
+   * backend does), OneHot × dy routes the gradient there. Other pools keep the stock kernel.
+   */
+  const reshape = kernel('Reshape');
+  const argMax = kernel('ArgMax');
+  const oneHot = kernel('OneHot');
+  const multiply = kernel('Multiply');
+  const padV2 = kernel('PadV2');
+  const cast = kernel('Cast');
+  const stockMaxPoolGrad = tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc;
+  const maxPoolGrad = (args: { inputs: Record<string, Info>; backend: unknown; attrs?: Attrs }): Info => {
+    const { inputs, backend, attrs } = args;
+    const { dy, input } = inputs as { dy: Info; input: Info };
+    const a = attrs as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+    const { top, bottom, left, right } = info.padInfo;
+    if (info.filterHeight !== info.strideHeight || info.filterWidth !== info.strideWidth || top || bottom || left || right) {
+      if (!stockMaxPoolGrad) throw new Error('MaxPoolGrad: only non-overlapping pools are supported on wasm');
+      return stockMaxPoolGrad(args as Parameters<typeof stockMaxPoolGrad>[0]) as Info;
+    }
+    const free = (t: Info) => (backend as { disposeData(id: object): void }).disposeData(t.dataId);
+    const [b, h, w, c] = input.shape;
+    const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+    const k = kh * kw;
+    const fits = oh * kh === h && ow * kw === w;
+    const x = fits ? input : slice({ inputs: { x: input }, backend, attrs: { begin: [0, 0, 0, 0], size: [b, oh * kh, ow * kw, c] } });
+    const windows = reshape({ inputs: { x }, backend, attrs: { shape: [b, oh, kh, ow, kw, c] } });
+    if (x !== input) free(x);
+    const grouped = transpose({ inputs: { x: windows }, backend, attrs: { perm: [0, 1, 3, 5, 2, 4] } });
+    free(windows);
+    const flat = reshape({ inputs: { x: grouped }, backend, attrs: { shape: [b, oh, ow, c, k] } });
+    free(grouped);
+    const where = argMax({ inputs: { x: flat }, backend, attrs: { axis: 4 } });
+    free(flat);
+    const hot = oneHot({ inputs: { indices: where }, backend, attrs: { depth: k, onValue: 1, offValue: 0, dtype: 'int32' } });
+    free(where);
+    const mask = cast({ inputs: { x: hot }, backend, attrs: { dtype: 'float32' } });
+    free(hot);
+    const dy5 = reshape({ inputs: { x: dy }, backend, attrs: { shape: [b, oh, ow, c, 1] } });
+    const routed = multiply({ inputs: { a: mask, b: dy5 }, backend });
+    free(mask);
+    free(dy5);
+    const routed6 = reshape({ inputs: { x: routed }, backend, attrs: { shape: [b, oh, ow, c, kh, kw] } });
+    free(routed);
+    const back = transpose({ inputs: { x: routed6 }, backend, attrs: { perm: [0, 1, 4, 2, 5, 3] } });
+    free(routed6);
+    const dx = reshape({ inputs: { x: back }, backend, attrs: { shape: [b, oh * kh, ow * kw, c] } });
+    free(back);
+    if (fits) return dx;
+    const padded = padV2({ inputs: { x: dx }, backend, attrs: { paddings: [[0, 0], [0, h - oh * kh], [0, w - ow * kw], [0, 0]], constantValue: 0 } });
+    free(dx);
+    return padded;
+  };
+
+  if (stockMaxPoolGrad !== undefined) tf.unregisterKernel('MaxPoolGrad', 'wasm');
+  tf.registerKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad as never });
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
   tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: backpropFilter as never });
   if (stockBackpropInput !== undefined) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');

@@ -55,3 +55,33 @@ describe('training engine: wasm conv gradients', () => {
     });
   }
 });
+
+describe('training engine: wasm max-pool gradient', () => {
+  const cases: Array<[string, number[], number]> = [
+    ['2×2 on an even image', [3, 12, 12, 4], 2],
+    ['2×2 on an odd image (last row and column dropped)', [2, 13, 11, 3], 2],
+    ['3×3', [2, 9, 9, 2], 3],
+  ];
+  for (const [name, shape, k] of cases) {
+    it(`matches the cpu backend, ties included: ${name}`, async () => {
+      await loadEngine('wasm');
+      const grads = async (backend: string) => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => {
+          // Rounded values make ties inside windows common: the first maximum must win.
+          const x = tf.round(tf.mul(tf.randomUniform(shape as [number, number, number, number], 0, 1, 'float32', 5), 3));
+          const r = tf.randomNormal(tf.maxPool(x as tf.Tensor4D, k, k, 'valid').shape, 0, 1, 'float32', 6);
+          const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, k, 'valid'), r)));
+          return Float32Array.from(g(x).dataSync());
+        });
+      };
+      const before = tf.memory().numBytes;
+      const wasm = await grads('wasm');
+      assert.equal(tf.memory().numBytes, before, 'no tensor memory leaked on wasm');
+      const cpu = await grads('cpu');
+      // `+ 0` folds -0 (0 × a negative dy) into 0: the same gradient.
+      assert.deepEqual(Array.from(wasm, (v) => v + 0), Array.from(cpu, (v) => v + 0));
+      await tf.setBackend('wasm');
+    });
+  }
+});
