@@ -1,5 +1,5 @@
 /**
- * Convolution gradients for the wasm backend. tfjs-backend-wasm has no Conv2DBackpropFilter (so a
+ * Convolution and max-pool gradients for the wasm backend. tfjs-backend-wasm has no Conv2DBackpropFilter (so a
  * CNN cannot train on it) and a slow Conv2DBackpropInput. Both gradients are convolutions
  * themselves, so they are computed here with wasm's own fast Conv2D (XNNPACK), Transpose, Reverse
  * and Slice kernels, composed the way backends compose kernels: TensorInfos in and out, every
