@@ -16,6 +16,7 @@ import { CompareService } from './panels/comparePanel';
 import { ConfusionPanels } from './panels/confusionPanel';
 import { LivePanels } from './panels/livePanel';
 import { ExtractCommands, StepCodeLens } from './commands/extract';
+import { TrainingCommands } from './commands/training';
 import { SessionRecorder } from './notebook/sessionRecorder';
 import { DiffPanels } from './panels/diffPanel';
 import { DisposableStore } from './util/dispose';
@@ -48,7 +49,8 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
   const sessions = disposables.add(new SessionRecorder(client, log));
   const diffPanels = disposables.add(new DiffPanels(context.extensionUri, client, log));
   const diff = new DiffCommands(client, diffPanels);
-  const commands = { ...coreCommands({ client, runsTree, runs, sessions, extract: new ExtractCommands(client, log), log }), ...viewCommands({ client, runsTree, compare, confusion, live }), ...diff.table() };
+  const training = disposables.add(new TrainingCommands(client, log));
+  const commands = { ...training.table(), ...coreCommands({ client, runsTree, runs, sessions, extract: new ExtractCommands(client, log), log }), ...viewCommands({ client, runsTree, compare, confusion, live }), ...diff.table() };
   for (const d of registerCommands(commands, log)) disposables.add(d);
   disposables.add(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new RunCodeLens()));
   disposables.add(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file', pattern: '**/steps/*.py' }, new StepCodeLens()));

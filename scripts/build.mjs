@@ -66,6 +66,16 @@ if (tests) {
   });
 }
 
+// tfjs-backend-wasm's binaries (SIMD, and plain for CPUs without SIMD), loaded at run time from
+// dist/wasm beside the server and CLI bundles. Node runs it single-threaded: the threaded build stays out.
+function copyWasm() {
+  const require = createRequire(path.join(root, 'package.json'));
+  const from = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  const dir = path.join(root, 'dist', 'wasm');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of ['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm.wasm']) fs.copyFileSync(path.join(from, f), path.join(dir, f));
+}
+
 function copyNative() {
   const require = createRequire(path.join(root, 'package.json'));
   const pkgDir = path.dirname(require.resolve('better-sqlite3/package.json'));
@@ -94,6 +104,7 @@ function copyPython() {
 const t0 = Date.now();
 fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
 copyNative();
+copyWasm();
 copyPython();
 if (watch) {
   for (const t of targets) {

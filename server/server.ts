@@ -13,6 +13,16 @@ import * as views from './handlers/views';
 import { SessionManager } from './handlers/sessions';
 import { RunManager } from './handlers/tracking';
 import { ExtractHandler } from './handlers/extract';
+import { TrainingJobs } from './handlers/training';
+import {
+  ListModelsRequest,
+  PredictRequest,
+  TrainCancelRequest,
+  TrainEndedNotification,
+  TrainJobsRequest,
+  TrainProgressNotification,
+  TrainStartRequest,
+} from './protocol/training';
 import {
   DiffRequest,
   CellExecutedRequest,
@@ -59,6 +69,16 @@ console.error = (...a: unknown[]) => log.error(a.map(String).join(' '));
 let handle = new StoreHandle(null);
 let runs = new RunManager(handle, trackingEvents());
 let sessions = new SessionManager(handle);
+let training = newTraining();
+
+function newTraining(): TrainingJobs {
+  return new TrainingJobs(handle, () => runs.trusted, {
+    progress: (p) => void connection.sendNotification(TrainProgressNotification, p),
+    ended: (p) => void connection.sendNotification(TrainEndedNotification, p),
+    changed: () => void connection.sendNotification(RunsChangedNotification, { reason: 'external-write' }),
+    log: (m) => log.info(m),
+  });
+}
 
 function trackingEvents() {
   return {
@@ -95,6 +115,7 @@ connection.onInitialize((params) => {
   runs = new RunManager(handle, trackingEvents());
   runs.trusted = options.trusted ?? false;
   sessions = new SessionManager(handle);
+  training = newTraining();
   log.info(`Labbook server ${LABBOOK_VERSION} on Node ${process.version} (ABI ${process.versions.modules}, ${process.execPath}), pid ${process.pid}`);
   log.info(workspace ? `workspace ${workspace}` : 'no workspace folder open: nothing to track');
   try {
@@ -138,7 +159,18 @@ connection.onRequest(StartRunRequest, async (p) => {
     return toResponseError(e);
   }
 });
-connection.onRequest(CancelRunRequest, guarded((p) => runs.cancel(p.runId)));
+connection.onRequest(CancelRunRequest, guarded((p) => runs.cancel(p.runId) || training.cancel(p.runId)));
+connection.onRequest(TrainStartRequest, guarded((p) => training.start(p)));
+connection.onRequest(TrainCancelRequest, guarded((p) => training.cancel(p.jobId)));
+connection.onRequest(TrainJobsRequest, guarded(() => training.jobs()));
+connection.onRequest(ListModelsRequest, guarded(() => training.models()));
+connection.onRequest(PredictRequest, async (p) => {
+  try {
+    return await training.predict(p);
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
 connection.onRequest(CellExecutedRequest, guarded((p) => {
   const r = sessions.executed(p);
   void connection.sendNotification(RunsChangedNotification, { reason: 'external-write' });
@@ -157,7 +189,7 @@ connection.onRequest(CompareRunsRequest, guarded((p) => views.compare(handle, p)
 connection.onRequest(ShowRunRequest, guarded((p) => views.showRun(handle, p)));
 connection.onRequest(EvaluationRequest, guarded((p) => views.evaluation(handle, p)));
 connection.onRequest(EvaluatedRunsRequest, guarded(() => views.evaluations(handle)));
-connection.onRequest(LiveRunRequest, guarded((p) => views.live(handle, p, (id) => runs.isActive(id))));
+connection.onRequest(LiveRunRequest, guarded((p) => views.live(handle, p, (id) => runs.isActive(id) || training.isActive(id))));
 connection.onRequest(TagRunRequest, guarded((p) => {
   const tags = views.tagRun(handle, p);
   void connection.sendNotification(RunsChangedNotification, { reason: 'external-write' });
@@ -200,7 +232,7 @@ connection.onNotification(WorkspaceTrustedNotification, () => {
 connection.onShutdown(async () => {
   log.info('shutdown: stopping runs in progress, closing the store');
   // Stopped runs still record how they ended before the store closes.
-  await runs.cancelAll(5000);
+  await Promise.all([runs.cancelAll(5000), training.cancelAll(5000)]);
   try {
     sessions.endAll();
   } catch (e) {

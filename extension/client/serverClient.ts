@@ -53,7 +53,7 @@ export class ServerClient implements vscode.Disposable {
 
   constructor(
     private readonly extensionPath: string,
-    private readonly workspace: string | null,
+    readonly workspace: string | null,
     private readonly log: Log,
   ) {}
 

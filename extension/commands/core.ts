@@ -4,12 +4,13 @@ import type { Log } from '../util/log';
 import type { RunsNode, RunsTreeProvider } from '../views/runsTree';
 import type { SessionRecorder } from '../notebook/sessionRecorder';
 import type { DiffCommandId } from './diff';
+import type { TrainingCommandId } from './training';
 import type { CommandFn } from './table';
 import { type CommandId, type ViewCommandId, ViewIds } from './ids';
 import type { RunCommandOptions, RunCommands } from './tracking';
 import type { ExtractCommandOptions, ExtractCommands } from './extract';
 
-export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; sessions: SessionRecorder; extract: ExtractCommands; log: Log }): Record<Exclude<CommandId, DiffCommandId | ViewCommandId>, CommandFn> {
+export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; sessions: SessionRecorder; extract: ExtractCommands; log: Log }): Record<Exclude<CommandId, DiffCommandId | ViewCommandId | TrainingCommandId>, CommandFn> {
   const { client, runsTree, runs, sessions, extract, log } = deps;
   return {
     'labbook.showRuns': async () => {

@@ -33,6 +33,9 @@ export const CommandIds = {
   diffRuns: 'labbook.diffRuns',
   extractNotebook: 'labbook.extractNotebook',
   showSourceCells: 'labbook.showSourceCells',
+  trainModel: 'labbook.trainModel',
+  cancelTraining: 'labbook.cancelTraining',
+  showModels: 'labbook.showModels',
 } as const;
 
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];

@@ -20,6 +20,7 @@ import { rerun } from '../tracking/rerun';
 import { trackNotebook } from '../tracking/notebook';
 import { trackRun } from '../tracking/runner';
 import { VIEW_COMMANDS } from './viewVerbs';
+import { TRAIN_COMMANDS } from './trainVerbs';
 import { extractJson, previewExtraction, writePipeline } from '../extract/extract';
 import { SPLIT_MODES, type StepPlan } from '../extract/plan';
 import { trackPipeline, verifyPipeline } from '../extract/verify';
@@ -70,6 +71,31 @@ Commands:
   delete RUN… --yes    delete runs (their child runs and workspace files are kept)
   confusion RUN        a run's confusion matrix (evaluation.json or log_confusion_matrix)
       --epoch N        that epoch (default: the last) · --normalized: % of each row
+  train --data PATH --model mlp|cnn
+                       train a model as a tracked run (params, per-epoch metrics, samples/s,
+                       backend), evaluate it on a held-out test split every epoch
+                       (evaluation.json: confusion matrices, misclassified examples) and save it
+                       under .labbook/models/NAME/VERSION/ with a model card.
+                       PATH: a folder of IDX files (MNIST layout), an *-images-idx3-ubyte[.gz]
+                       file, or a CSV[.gz] with a label column
+      --epochs N · --batch-size N · --lr X · --seed N · --name NAME · --limit N (train examples)
+      --config FILE    JSON or YAML: data, model, epochs, batchSize, optimizer, learningRate,
+                       validationSplit, testFraction, seed, earlyStoppingPatience, hidden
+      --backend B      tensorflow-gpu | tensorflow | wasm | cpu (default: the first that works)
+  models [NAME]        registered models: NAME@VERSION, stage, test accuracy, run, folder
+  evaluate MODEL       accuracy, per-class precision/recall/F1, macro averages and misclassified
+                       indices on the held-out test split (MODEL: NAME or NAME@VERSION)
+      --data PATH      evaluate on this data's test split instead of the training data's
+  deploy               put the newest model in production if its test accuracy ≥ --threshold
+                       (default 0.95) and not worse than production's; exit 1 with the reason if not
+      --model M        deploy NAME or NAME@VERSION instead of the newest (the gate still applies)
+      --force          deploy past the gate (recorded as forced)
+  rollback             restore the model that was in production before the current one
+  predict MODEL INPUT… classify CSV rows (label column optional), JSON arrays of raw values or
+                       IDX images; predictions below --min-confidence (0.8) are flagged review.
+                       Every prediction is logged for drift checks. --probabilities adds them all
+  drift MODEL          logged prediction inputs vs the training profile (KS on per-example mean
+                       intensity, PSI on the predicted class mix): drifted or not
   diff A B             cell-by-cell diff of two notebooks: moves, edits (changed words marked),
                        outputs by MIME type (images by size); unchanged cells folded.
                        A and B: notebook files, REV:path (git revision, e.g. HEAD:nb.ipynb), or
@@ -85,6 +111,9 @@ With --json: run prints {"run":{"id","status",…}}, runs {"runs":[…],"total"}
 check {"problems":[{"cell","kind","message"}]}, compare {"runs","directions","differences"},
 confusion the evaluation (labels, epochs with matrix and per-class metrics, examples),
 diff {"summary":{…},"cells":[{"op","a","b",…}]} (runs: {"runs","params","metrics","files"});
+train {"run","status","model":"NAME@VERSION","backend","epochs","samplesPerS","test":{"accuracy",
+"macro":{"precision","recall","f1"},"perClass","confusion","misclassified"}}, models {"models":[…]},
+predict {"model","predictions":[{"input","class","confidence","review"}]}, deploy {"deployed","model","reason"};
 extract {"steps":[{"name","cells","inputs","outputs"}],"params","warnings",
 "verify":{"ok","steps":[{"name","ok","detail"}]}}; see docs/notebook-diff.md.
 
@@ -117,6 +146,7 @@ class HandledFailure extends Error {}
 
 const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; run: (ctx: Context, p: Parsed) => void | Promise<void> }> = {
   ...VIEW_COMMANDS,
+  ...TRAIN_COMMANDS,
   run: {
     flags: { param: { value: true, alias: 'p' }, name: { value: true }, data: { value: true }, python: { value: true } },
     async run(ctx, p) {

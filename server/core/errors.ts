@@ -17,7 +17,10 @@ export type LabbookErrorCode =
   | 'NOT_FOUND'
   | 'GIT_FAILED'
   | 'CELL_SYNTAX'
-  | 'OUTPUT_EXISTS';
+  | 'OUTPUT_EXISTS'
+  | 'BAD_DATA'
+  | 'BAD_MODEL'
+  | 'GATE_REFUSED';
 
 export class LabbookError extends Error {
   readonly code: LabbookErrorCode;

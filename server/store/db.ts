@@ -70,6 +70,31 @@ export interface NewRun {
   startedAt?: number;
 }
 
+export interface ModelRecord {
+  id: number;
+  name: string;
+  version: number;
+  /** The training run that made it. */
+  run: string | null;
+  metrics: Record<string, number>;
+  /** Its folder, relative to the workspace. */
+  path: string;
+  stage: 'none' | 'staging' | 'production' | 'archived';
+  createdAt: string;
+}
+
+export interface DeploymentRecord {
+  id: number;
+  modelId: number;
+  /** NAME@VERSION */
+  model: string;
+  deployedAt: string;
+  gate: Record<string, unknown>;
+  passed: boolean;
+  forced: boolean;
+  by: string | null;
+}
+
 export interface MetricPoint {
   key: string;
   value: number;
@@ -487,6 +512,100 @@ export class Store {
     this.write(() => {
       this.db.prepare('INSERT OR REPLACE INTO artifacts (rid, path, blob, size, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(rid, a.path, a.blob, a.size, a.kind, Date.now());
     });
+  }
+
+  // ---- model registry ---------------------------------------------------------------------
+
+  /**
+   * Registers the next version of model `name` (1, 2, …) in one transaction; `place` gets the
+   * version and returns the folder (relative to the workspace) the caller writes it to.
+   */
+  registerModel(name: string, runId: string | null, metrics: Record<string, number>, place: (version: number) => string): ModelRecord {
+    const rid = runId ? this.resolveRid(runId) : null;
+    const id = this.write(() => {
+      const row = this.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM models WHERE name = ?').get(name) as { v: number };
+      return Number(
+        this.db
+          .prepare('INSERT INTO models (name, version, rid, metrics, path, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(name, row.v, rid, JSON.stringify(metrics), place(row.v), Date.now()).lastInsertRowid,
+      );
+    });
+    return this.listModels().find((m) => m.id === id)!;
+  }
+
+  listModels(name?: string): ModelRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT m.id, m.name, m.version, r.id AS run, m.metrics, m.path, m.stage, m.created_at FROM models m
+         LEFT JOIN runs r ON r.rid = m.rid ${name ? 'WHERE m.name = ?' : ''} ORDER BY m.name, m.version`,
+      )
+      .all(...(name ? [name] : [])) as Row[];
+    return rows.map((r) => ({
+      id: r.id as number,
+      name: r.name as string,
+      version: r.version as number,
+      run: (r.run as string | null) ?? null,
+      metrics: JSON.parse(r.metrics as string) as Record<string, number>,
+      path: r.path as string,
+      stage: r.stage as ModelRecord['stage'],
+      createdAt: new Date(r.created_at as number).toISOString(),
+    }));
+  }
+
+  /**
+   * Records a deployment decision; when it deploys (`passed` or `forced`), the model becomes the
+   * production one and the previous production model is archived, in the same transaction.
+   */
+  recordDeployment(modelId: number, d: { gate: Record<string, unknown>; passed: boolean; forced: boolean; by?: string }): DeploymentRecord {
+    const id = this.write(() => {
+      if (d.passed || d.forced) {
+        this.db.prepare("UPDATE models SET stage = 'archived' WHERE stage = 'production' AND id <> ?").run(modelId);
+        this.db.prepare("UPDATE models SET stage = 'production' WHERE id = ?").run(modelId);
+      }
+      return Number(
+        this.db
+          .prepare('INSERT INTO deployments (model_id, deployed_at, gate, passed, forced, deployed_by) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(modelId, Date.now(), JSON.stringify(d.gate), d.passed ? 1 : 0, d.forced ? 1 : 0, d.by ?? null).lastInsertRowid,
+      );
+    });
+    return this.deployments().find((x) => x.id === id)!;
+  }
+
+  /** Deployment history, newest first. */
+  deployments(): DeploymentRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT d.id, m.id AS model_id, m.name, m.version, d.deployed_at, d.gate, d.passed, d.forced, d.deployed_by
+         FROM deployments d JOIN models m ON m.id = d.model_id ORDER BY d.deployed_at DESC, d.id DESC`,
+      )
+      .all() as Row[];
+    return rows.map((r) => ({
+      id: r.id as number,
+      modelId: r.model_id as number,
+      model: `${r.name as string}@${r.version as number}`,
+      deployedAt: new Date(r.deployed_at as number).toISOString(),
+      gate: JSON.parse(r.gate as string) as Record<string, unknown>,
+      passed: r.passed === 1,
+      forced: r.forced === 1,
+      by: (r.deployed_by as string | null) ?? null,
+    }));
+  }
+
+  logPredictions(modelId: number, rows: readonly { inputHash: string; output: string; confidence: number | null }[]): void {
+    const at = Date.now();
+    this.write(() => {
+      const ins = this.db.prepare('INSERT INTO predictions (model_id, input_hash, output, confidence, created_at) VALUES (?, ?, ?, ?, ?)');
+      for (const r of rows) ins.run(modelId, r.inputHash, r.output, r.confidence, at);
+    });
+  }
+
+  predictions(modelId: number, limit = 100000): { inputHash: string; output: string; confidence: number | null; createdAt: number }[] {
+    return (this.db.prepare('SELECT input_hash, output, confidence, created_at FROM predictions WHERE model_id = ? ORDER BY id DESC LIMIT ?').all(modelId, limit) as Row[]).map((r) => ({
+      inputHash: r.input_hash as string,
+      output: r.output as string,
+      confidence: (r.confidence as number | null) ?? null,
+      createdAt: r.created_at as number,
+    }));
   }
 
   /** Keeps content made by Labbook itself (a log, a JSON summary) as a blob-backed artifact. */

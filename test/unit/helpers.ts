@@ -10,6 +10,11 @@ export const CLI = path.join(ROOT, 'dist', 'cli.js');
 export const SERVER = path.join(ROOT, 'dist', 'server.js');
 export const FIXTURES = path.join(ROOT, 'out', 'test', 'fixtures');
 
+/** Real data sets of this machine (RECIPES.md); tests that need one skip without it. */
+export const DIGITS_CSV = '/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz';
+export const MNIST_DIR = process.env.LABBOOK_MNIST_DIR ?? path.resolve(ROOT, '..', 'shared', 'data', 'mnist');
+export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
+
 export function tempWorkspace(prefix = 'labbook-unit-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

@@ -43,6 +43,8 @@ describe('VSIX package', () => {
       'dist/python/labbook_probe.py',
       'dist/python/labbook_verify.py',
       'dist/server.js',
+      'dist/wasm/tfjs-backend-wasm-simd.wasm',
+      'dist/wasm/tfjs-backend-wasm.wasm',
       'dist/webview/compare.js',
       'dist/webview/confusion.js',
       'dist/webview/diff.js',
@@ -55,7 +57,8 @@ describe('VSIX package', () => {
       'readme.md',
     ]);
     const size = fs.statSync(vsix).size;
-    assert.ok(size < 3 * 1024 * 1024, `VSIX is ${size} bytes`);
+    // TensorFlow.js (~1 MB compressed) is bundled into both the server and the CLI.
+    assert.ok(size < 4.5 * 1024 * 1024, `VSIX is ${size} bytes`);
   });
 
   it('its CLI runs from the unpacked extension with the shipped addon', () => {

@@ -1,0 +1,136 @@
+/**
+ * Training jobs in the server: a queue (one job at a time — one device), each job a tracked run
+ * whose progress and end go to the client as notifications, cancellable within one batch.
+ * A job's config and data are checked when it is queued, so bad input is refused at once and
+ * records nothing.
+ */
+import * as crypto from 'crypto';
+import * as path from 'path';
+import { LabbookError, describeError } from '../core/errors';
+import type { StoreHandle } from '../core/storeHandle';
+import type { ModelDto, PredictParams, PredictResult, TrainEndedParams, TrainJobDto, TrainProgressParams, TrainStartParams, TrainStartResult } from '../protocol/training';
+import { readConfigFile, resolveConfig, type TrainConfig } from '../training/config';
+import type { DataSplits } from '../training/data';
+import { predictValues } from '../training/lifecycle';
+import { loadTrainingData, train } from '../training/train';
+
+export interface TrainingEvents {
+  progress(p: TrainProgressParams): void;
+  ended(p: TrainEndedParams): void;
+  /** A run was created or changed (for the Runs view). */
+  changed(): void;
+  log(message: string): void;
+}
+
+interface Job {
+  jobId: string;
+  config: TrainConfig;
+  configFile?: string;
+  data: DataSplits;
+  abort: AbortController;
+  runId: string | null;
+  label: string;
+}
+
+export class TrainingJobs {
+  private readonly queue: Job[] = [];
+  private current: Job | null = null;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly handle: StoreHandle,
+    private readonly trusted: () => boolean,
+    private readonly events: TrainingEvents,
+  ) {}
+
+  start(p: TrainStartParams): TrainStartResult {
+    if (!this.trusted()) throw new LabbookError('BAD_ARGUMENT', 'Labbook does not train in an untrusted workspace. Trust this folder to train models.');
+    const workspace = this.handle.workspace;
+    if (!workspace) throw new LabbookError('NO_STORE', 'Open a folder first: Labbook keeps its runs and models in the workspace.');
+    const abs = (f: string) => path.resolve(workspace, f);
+    const configFile = p.config ? abs(p.config) : undefined;
+    const cli = { data: p.data ? abs(p.data) : undefined, model: p.model, epochs: p.epochs, name: p.name, backend: p.backend };
+    const config = resolveConfig([...(configFile ? [{ source: configFile, values: readConfigFile(configFile) }] : []), { source: 'request', values: cli }]);
+    const data = loadTrainingData(config);
+    const job: Job = { jobId: crypto.randomBytes(4).toString('hex'), config, configFile, data, abort: new AbortController(), runId: null, label: `${config.model} on ${path.basename(config.data)}` };
+    this.queue.push(job);
+    const position = this.queue.length - 1 + (this.current ? 1 : 0);
+    this.idle = this.idle.then(() => this.run(job));
+    return { jobId: job.jobId, position };
+  }
+
+  private async run(job: Job): Promise<void> {
+    this.queue.splice(this.queue.indexOf(job), 1);
+    if (job.abort.signal.aborted) {
+      this.events.ended({ jobId: job.jobId, runId: null, status: 'cancelled', model: null, testAccuracy: null, backend: null });
+      return;
+    }
+    this.current = job;
+    let backend: string | null = null;
+    try {
+      const store = this.handle.getOrCreate();
+      const r = await train(
+        store,
+        {
+          workspace: this.handle.workspace!,
+          config: job.config,
+          configFile: job.configFile,
+          command: `VS Code: Train Model (${job.label})`,
+          signal: job.abort.signal,
+          onStarted: (run, engine) => {
+            job.runId = run.id;
+            backend = engine.backend;
+            this.events.log(`training job ${job.jobId}: run ${run.id} on ${engine.backend} (${engine.reason})`);
+            this.events.changed();
+          },
+          onProgress: (pr) => this.events.progress({ jobId: job.jobId, ...pr, backend: backend ?? '' }),
+          onEpoch: (epoch, m) => {
+            this.events.progress({ jobId: job.jobId, runId: job.runId!, epoch, epochs: job.config.epochs, batch: 0, batches: 0, loss: m.loss, accuracy: m.accuracy, samplesPerS: m.samples_per_s, backend: backend ?? '', epochMetrics: m });
+            this.events.changed();
+          },
+        },
+        job.data,
+      );
+      this.events.ended({ jobId: job.jobId, runId: r.run, status: r.status, model: r.model, testAccuracy: r.test.accuracy, backend: r.backend });
+    } catch (e) {
+      this.events.log(`training job ${job.jobId}: ${describeError(e)}\n${(e as Error)?.stack ?? ''}`);
+      this.events.ended({ jobId: job.jobId, runId: job.runId, status: 'failed', model: null, testAccuracy: null, backend, error: describeError(e) });
+    } finally {
+      this.current = null;
+      this.events.changed();
+    }
+  }
+
+  jobs(): TrainJobDto[] {
+    return [...(this.current ? [{ jobId: this.current.jobId, runId: this.current.runId, state: 'running' as const, label: this.current.label }] : []), ...this.queue.map((j) => ({ jobId: j.jobId, runId: null, state: 'queued' as const, label: j.label }))];
+  }
+
+  /** Cancels a queued or running job (by job id or run id); false when there is no such job. */
+  cancel(id: string): boolean {
+    const job = [this.current, ...this.queue].find((j) => j && (j.jobId === id || j.runId === id));
+    job?.abort.abort();
+    return !!job;
+  }
+
+  isActive(runId: string): boolean {
+    return this.current?.runId === runId;
+  }
+
+  /** Stops everything and waits (up to `ms`) for the running job to record how it ended. */
+  async cancelAll(ms: number): Promise<void> {
+    for (const j of [this.current, ...this.queue]) j?.abort.abort();
+    await Promise.race([this.idle, new Promise((r) => setTimeout(r, ms))]);
+  }
+
+  models(): ModelDto[] {
+    const store = this.handle.get();
+    return (store?.listModels() ?? []).map((m) => ({ name: m.name, version: m.version, run: m.run, stage: m.stage, testAccuracy: m.metrics.test_accuracy ?? null, path: m.path, createdAt: m.createdAt }));
+  }
+
+  async predict(p: PredictParams): Promise<PredictResult> {
+    const store = this.handle.get();
+    if (!store) throw new LabbookError('NO_STORE', 'This workspace has no Labbook store, so no models.');
+    const { input: _input, classIndex: _ci, ...r } = await predictValues(store, p.model, p.values, { minConfidence: p.minConfidence ?? 0.8, probabilities: p.probabilities });
+    return r;
+  }
+}
