@@ -2,40 +2,30 @@
 /**
  * The notebook diff webview in a real browser (Debian chromium via playwright-core), fed the
  * view model the server builds from the fixture pairs, under the extension's CSP. Screenshots
- * land in out/screenshots/diff-*.png to be looked at.
+ * land in test-output/webview/diff-*.png to be looked at.
  */
 import * as assert from 'node:assert/strict';
-import * as fs from 'fs';
-import * as http from 'http';
-import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, type Page, chromium } from 'playwright-core';
-import { makeNonce, webviewHtml } from '../../extension/panels/html';
+import type { Page } from 'playwright-core';
 import { notebookPairView } from '../../server/notebook/view';
 import type { DiffParams } from '../../server/protocol/diffDto';
 import type { DiffViewState, HostToDiff } from '../../webview/protocol/diff';
 import { type Notebook, code, image, md, notebook, pairs, png, stream } from '../fixtures/diffPairs';
+import { DARK_THEME, SHOTS, WebviewPages } from '../fixtures/webviewPage';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const SHOTS = path.join(ROOT, 'out', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-
-const DARK = `:root{--vscode-font-family:system-ui,sans-serif;--vscode-font-size:13px;--vscode-foreground:#cccccc;--vscode-editor-background:#1e1e1e;
---vscode-descriptionForeground:#9d9d9d;--vscode-editor-font-family:monospace;--vscode-editorLineNumber-foreground:#6e7681;
+/** VS Code's diff-editor colours on top of the shared dark theme, and a light theme. */
+const DARK = `${DARK_THEME}:root{--vscode-editorLineNumber-foreground:#6e7681;
 --vscode-diffEditor-insertedLineBackground:rgba(155,185,85,.2);--vscode-diffEditor-removedLineBackground:rgba(255,0,0,.2);
 --vscode-diffEditor-insertedTextBackground:rgba(156,204,44,.4);--vscode-diffEditor-removedTextBackground:rgba(255,0,0,.4);
---vscode-focusBorder:#007fd4;--vscode-widget-border:#454545;--vscode-button-secondaryBackground:#3a3d41;--vscode-button-secondaryForeground:#fff}\n`;
+--vscode-widget-border:#454545;--vscode-button-secondaryBackground:#3a3d41;--vscode-button-secondaryForeground:#fff}\n`;
 const LIGHT = `:root{--vscode-font-family:system-ui,sans-serif;--vscode-font-size:13px;--vscode-foreground:#3b3b3b;--vscode-editor-background:#ffffff;
 --vscode-descriptionForeground:#717171;--vscode-editor-font-family:monospace;--vscode-editorLineNumber-foreground:#237893;
 --vscode-diffEditor-insertedLineBackground:rgba(155,185,85,.2);--vscode-diffEditor-removedLineBackground:rgba(255,0,0,.2);
 --vscode-diffEditor-insertedTextBackground:rgba(156,204,44,.4);--vscode-diffEditor-removedTextBackground:rgba(255,0,0,.3);
 --vscode-focusBorder:#0090f1;--vscode-widget-border:#d4d4d4;--vscode-button-secondaryBackground:#e5e5e5;--vscode-button-secondaryForeground:#3b3b3b}\n`;
 
-let server: http.Server;
-let origin = '';
-let browser: Browser;
-let theme = DARK;
+const pages = new WebviewPages(DARK);
 
 const PARAMS: DiffParams = { a: { kind: 'git', rev: 'HEAD', path: '/ws/analysis.ipynb' }, b: { kind: 'file', path: '/ws/analysis.ipynb' } };
 
@@ -68,61 +58,16 @@ function model(a: object, b: object) {
   return notebookPairView(JSON.stringify(a), JSON.stringify(b), { a: 'HEAD:analysis.ipynb', b: 'analysis.ipynb' }, 'analysis.ipynb (HEAD ↔ working tree)');
 }
 
-async function openView(state?: DiffViewState, viewport = { width: 1100, height: 900 }): Promise<{ p: Page; posted: () => Promise<unknown[]>; violations: () => Promise<string[]> }> {
-  const p = await browser.newPage({ viewport });
-  await p.addInitScript((initial) => {
-    const w = window as unknown as Record<string, unknown>;
-    w.__posted = [];
-    w.__violations = [];
-    w.__state = initial ?? undefined;
-    document.addEventListener('securitypolicyviolation', (e) => (w.__violations as string[]).push(`${e.violatedDirective} ${e.blockedURI}`));
-    w.acquireVsCodeApi = () => ({
-      postMessage: (m: unknown) => (w.__posted as unknown[]).push(m),
-      getState: () => w.__state,
-      setState: (s: unknown) => (w.__state = s),
-    });
-  }, state ?? null);
-  await p.goto(`${origin}/index.html`);
-  return {
-    p,
-    posted: () => p.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted),
-    violations: () => p.evaluate(() => (window as unknown as { __violations: string[] }).__violations),
-  };
+function openView(state?: DiffViewState, viewport = { width: 1100, height: 900 }) {
+  return pages.open('diff', { state, ...viewport });
 }
 
 const send = (p: Page, m: HostToDiff) => p.evaluate((msg) => window.postMessage(msg, '*'), m);
 const state = (p: Page) => p.evaluate(() => (window as unknown as { __state: DiffViewState }).__state);
 
 describe('Diff webview in chromium', () => {
-  before(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    server = http.createServer((req, res) => {
-      const url = req.url ?? '/';
-      if (url === '/index.html') {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        return res.end(webviewHtml({ cspSource: origin, nonce: makeNonce(), scriptUri: `${origin}/diff.js`, styleUri: `${origin}/diff.css`, title: 'Notebook diff' }));
-      }
-      if (url === '/diff.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' });
-        return res.end(fs.readFileSync(path.join(ROOT, 'dist', 'webview', 'diff.js')));
-      }
-      if (url === '/diff.css') {
-        res.writeHead(200, { 'content-type': 'text/css' });
-        return res.end(theme + fs.readFileSync(path.join(ROOT, 'media', 'diff.css'), 'utf8'));
-      }
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
-  });
-  after(async () => {
-    await browser?.close();
-    server?.close();
-  });
+  before(() => pages.start());
+  after(() => pages.stop());
 
   it('renders moves, edits with changed words, output and image changes side by side, under the CSP', async () => {
     const { a, b } = showcase();
@@ -205,12 +150,12 @@ describe('Diff webview in chromium', () => {
     assert.ok((await again.p.$$eval('.code.inline', (els) => els.length)) > 0);
     assert.equal(await again.p.$$eval('button.fold', (els) => els.length), folds - 1, 'the unfolded run stays open');
     assert.equal(await again.p.$$eval('.image-pair', (els) => els.length), 0, 'outputs stay hidden');
-    theme = LIGHT;
+    pages.theme = LIGHT;
     await again.p.reload();
     await send(again.p, { type: 'diff/show', params: PARAMS, model: m });
     await again.p.waitForSelector('.cell');
     await again.p.screenshot({ path: path.join(SHOTS, 'diff-inline-light.png'), fullPage: true });
-    theme = DARK;
+    pages.theme = DARK;
     await again.p.close();
   });
 
