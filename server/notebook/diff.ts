@@ -5,7 +5,7 @@
  * and execution counts are compared separately from sources and outputs, so they are never
  * mistaken for output changes and can be shown or hidden on their own.
  */
-import type { CellOp, CellType, DiffSummary, MetadataChange } from '../protocol/diffDto';
+import type { CellChange, CellOp, CellType, DiffSummary, MetadataChange } from '../protocol/diffDto';
 import type { NbCell, NbModel } from './model';
 import { type ImageInfo, type OutputChange, type ViewOutput, diffOutputs, normalizeOutputs } from './outputs';
 import { type Hunk, type TextDiff, diffText, hasChanges, toHunks } from './textDiff';
@@ -19,22 +19,9 @@ export interface DiffOptions {
   outputs?: boolean;
 }
 
-
-export interface CellDiff {
-  op: CellOp;
-  a: number | null;
-  b: number | null;
-  type: CellType;
-  /** For matched cells: what differs (each is computed whatever the options). */
-  sourceChanged: boolean;
-  outputsChanged: boolean;
-  metadataChanged: boolean;
-  execCountChanged: boolean;
-  typeChanged?: { a: CellType; b: CellType };
+export interface CellDiff extends CellChange {
   source?: TextDiff;
   outputs?: OutputChange[];
-  metadata?: MetadataChange[];
-  executionCount?: { a: number | null; b: number | null };
   /** How the match was found (for moves and tests). */
   matchedBy?: MatchKind;
 }

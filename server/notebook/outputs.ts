@@ -3,7 +3,7 @@
  * stripped from tracebacks, execution counts and output metadata left out, each MIME type
  * compared on its own — text as a line diff, images as same/changed with their pixel sizes.
  */
-import type { ImageInfo, ViewOutput } from '../protocol/diffDto';
+import type { ImageInfo, OutputChangeOf, ViewOutput } from '../protocol/diffDto';
 import type { NbOutput } from './model';
 
 export type { ImageInfo, ViewOutput };
@@ -18,16 +18,7 @@ export interface MimeChange {
   image?: { a?: ImageInfo; b?: ImageInfo };
 }
 
-export interface OutputChange {
-  op: 'added' | 'removed' | 'modified';
-  /** Index into each side's normalized outputs. */
-  a: number | null;
-  b: number | null;
-  /** stream:stdout, stream:stderr, error, display_data, execute_result … */
-  kind: string;
-  /** For modified outputs: the MIME types that differ (first the one a reader looks at). */
-  mimes?: MimeChange[];
-}
+export type OutputChange = OutputChangeOf<MimeChange>;
 
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 

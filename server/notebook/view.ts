@@ -24,20 +24,12 @@ export function notebookView(d: NotebookDiff, a: NbModel, b: NbModel): ViewNoteb
     cells: d.cells.map((c): ViewCell => {
       const ca = c.a !== null ? a.cells[c.a] : undefined;
       const cb = c.b !== null ? b.cells[c.b] : undefined;
-      const v: ViewCell = {
-        op: c.op,
-        a: c.a,
-        b: c.b,
-        type: c.type,
-        sourceChanged: c.sourceChanged,
-        outputsChanged: c.outputsChanged,
-        metadataChanged: c.metadataChanged,
-        execCountChanged: c.execCountChanged,
-      };
-      if (c.typeChanged) v.typeChanged = c.typeChanged;
+      // The change itself (op, sides, flags, metadata, execution counts) as the engine found it.
+      const { source, outputs, matchedBy: _how, ...change } = c;
+      const v: ViewCell = change;
       if (ca) v.sourceA = ca.source;
       if (cb && (!ca || cb.source !== ca.source)) v.sourceB = cb.source;
-      if (c.sourceChanged && c.source) v.lines = c.source.lines;
+      if (c.sourceChanged && source) v.lines = source.lines;
       const oa = ca ? normalizeOutputs(ca.outputs) : [];
       const ob = cb ? normalizeOutputs(cb.outputs) : [];
       if (c.op === 'unchanged' && !c.outputsChanged && size(ob) > MAX_UNCHANGED_OUTPUTS) v.outputsElided = true;
@@ -45,8 +37,8 @@ export function notebookView(d: NotebookDiff, a: NbModel, b: NbModel): ViewNoteb
         if (ca && oa.length) v.outputsA = oa.map(forDisplay);
         if (cb && ob.length) v.outputsB = ob.map(forDisplay);
       }
-      if (c.outputs) {
-        v.outputChanges = c.outputs.map((o) => ({
+      if (outputs) {
+        v.outputChanges = outputs.map((o) => ({
           op: o.op,
           a: o.a,
           b: o.b,
@@ -54,8 +46,6 @@ export function notebookView(d: NotebookDiff, a: NbModel, b: NbModel): ViewNoteb
           ...(o.mimes ? { mimes: o.mimes.map((m) => ({ mime: m.mime, op: m.op, ...(m.text ? { lines: m.text.lines, omitted: m.text.omitted } : {}), ...(m.image ? { image: m.image } : {}) })) } : {}),
         }));
       }
-      if (c.metadata) v.metadata = c.metadata;
-      if (c.executionCount) v.executionCount = c.executionCount;
       return v;
     }),
   };

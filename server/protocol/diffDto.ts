@@ -61,16 +61,22 @@ export interface ViewMimeChange {
   image?: { a?: ImageInfo; b?: ImageInfo };
 }
 
-export interface ViewOutputChange {
+/** An output that was added, removed or changed; `M` is how a changed MIME type is described. */
+export interface OutputChangeOf<M> {
   op: 'added' | 'removed' | 'modified';
+  /** Index into each side's normalized outputs. */
   a: number | null;
   b: number | null;
+  /** stream:stdout, stream:stderr, error, display_data, execute_result … */
   kind: string;
-  mimes?: ViewMimeChange[];
+  /** For modified outputs: the MIME types that differ (first the one a reader looks at). */
+  mimes?: M[];
 }
 
-/** One row of the diff view: a cell on one or both sides. */
-export interface ViewCell {
+export type ViewOutputChange = OutputChangeOf<ViewMimeChange>;
+
+/** A cell on one or both sides, with what differs flagged on its own (whatever the options). */
+export interface CellChange {
   op: CellOp;
   a: number | null;
   b: number | null;
@@ -80,6 +86,12 @@ export interface ViewCell {
   metadataChanged: boolean;
   execCountChanged: boolean;
   typeChanged?: { a: CellType; b: CellType };
+  metadata?: MetadataChange[];
+  executionCount?: { a: number | null; b: number | null };
+}
+
+/** One row of the diff view. */
+export interface ViewCell extends CellChange {
   /** Source of each side present (both, for matched cells). */
   sourceA?: string;
   sourceB?: string;
@@ -91,8 +103,6 @@ export interface ViewCell {
   /** Set when outputs were left out of the payload (large outputs of an unchanged cell). */
   outputsElided?: boolean;
   outputChanges?: ViewOutputChange[];
-  metadata?: MetadataChange[];
-  executionCount?: { a: number | null; b: number | null };
 }
 
 export interface ViewNotebookDiff {
