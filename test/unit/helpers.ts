@@ -1,4 +1,5 @@
-import { spawn, spawnSync } from 'child_process';
+import { type ChildProcess, spawn, spawnSync } from 'child_process';
+import { type MessageConnection, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -71,4 +72,36 @@ export function startWriter(args: string[]) {
 
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/** The server bundle over JSON-RPC stdio, initialized for `workspace` (extra init options merged). */
+export interface Server {
+  proc: ChildProcess;
+  conn: MessageConnection;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startServer(workspace: string | null, extra: Record<string, unknown> = {}): Promise<Server> {
+  const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
+  const logs: string[] = [];
+  conn.onNotification('window/logMessage', (p: { message: string }) => {
+    logs.push(p.message);
+  });
+  conn.listen();
+  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { workspace, watchIntervalMs: 50, ...extra } });
+  conn.sendNotification('initialized', {});
+  return {
+    proc,
+    conn,
+    logs,
+    async stop() {
+      const exited = new Promise((r) => proc.once('exit', r));
+      await conn.sendRequest('shutdown');
+      conn.sendNotification('exit');
+      await exited;
+      conn.dispose();
+    },
+  };
 }

@@ -3,44 +3,12 @@
  * vscode-languageclient does.
  */
 import * as assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { after, describe, it } from 'node:test';
-import { type MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
+import { ResponseError } from 'vscode-jsonrpc/node';
 import { DiffRequest, ExtractPreviewRequest, ExtractVerifyRequest, ExtractWriteRequest, GetRunRequest, ListRunsRequest, RunEndedNotification, type RunEndedParams, RunOutputNotification, RunsChangedNotification, ServerInfoRequest, StartRunRequest, WorkspaceTrustedNotification, type RunsChangedParams } from '../../server/protocol/requests';
-import { ROOT, SERVER, seedWorkspace, startWriter, tempWorkspace } from './helpers';
-
-interface Server {
-  proc: ChildProcess;
-  conn: MessageConnection;
-  logs: string[];
-  stop(): Promise<void>;
-}
-
-async function startServer(workspace: string | null, extra: Record<string, unknown> = {}): Promise<Server> {
-  const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
-  const logs: string[] = [];
-  conn.onNotification('window/logMessage', (p: { message: string }) => {
-    logs.push(p.message);
-  });
-  conn.listen();
-  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { workspace, watchIntervalMs: 50, ...extra } });
-  conn.sendNotification('initialized', {});
-  return {
-    proc,
-    conn,
-    logs,
-    async stop() {
-      const exited = new Promise((r) => proc.once('exit', r));
-      await conn.sendRequest('shutdown');
-      conn.sendNotification('exit');
-      await exited;
-      conn.dispose();
-    },
-  };
-}
+import { ROOT, type Server, seedWorkspace, startServer, startWriter, tempWorkspace } from './helpers';
 
 describe('server over stdio', () => {
   const servers: Server[] = [];

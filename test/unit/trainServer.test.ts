@@ -1,10 +1,9 @@
 /** Training jobs through the real server bundle over JSON-RPC: queue, progress, cancel, models, prediction. */
 import * as assert from 'node:assert/strict';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as zlib from 'zlib';
 import { describe, it } from 'node:test';
-import { ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
+import { ResponseError } from 'vscode-jsonrpc/node';
 import { LiveRunRequest, ShowRunRequest } from '../../server/protocol/requests';
 import {
   ListModelsRequest,
@@ -17,14 +16,11 @@ import {
   type TrainProgressParams,
   TrainStartRequest,
 } from '../../server/protocol/training';
-import { DIGITS_CSV, SERVER, tempWorkspace } from './helpers';
+import { DIGITS_CSV, startServer, tempWorkspace } from './helpers';
 
-async function startServer(workspace: string, trusted = true) {
-  const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
-  conn.listen();
-  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { workspace, trusted, watchIntervalMs: 100 } });
-  conn.sendNotification('initialized', {});
+/** The server with what it reports of training jobs collected. */
+async function startTrainingServer(workspace: string, trusted = true) {
+  const { conn, stop } = await startServer(workspace, { trusted, watchIntervalMs: 100 });
   const progress: TrainProgressParams[] = [];
   const ended: TrainEndedParams[] = [];
   const waiters: Array<() => void> = [];
@@ -39,25 +35,13 @@ async function startServer(workspace: string, trusted = true) {
   const until = async (cond: () => boolean) => {
     while (!cond()) await new Promise<void>((r) => waiters.push(r));
   };
-  return {
-    conn,
-    progress,
-    ended,
-    until,
-    async stop() {
-      const exited = new Promise((r) => proc.once('exit', r));
-      await conn.sendRequest('shutdown');
-      conn.sendNotification('exit');
-      await exited;
-      conn.dispose();
-    },
-  };
+  return { conn, progress, ended, until, stop };
 }
 
 describe('training jobs in the server', { skip: !fs.existsSync(DIGITS_CSV) && 'no digits.csv.gz' }, () => {
   it('queues jobs one at a time, reports progress per batch and epoch, cancels within a batch, serves models and predictions', async () => {
     const ws = tempWorkspace();
-    const s = await startServer(ws);
+    const s = await startTrainingServer(ws);
     const a = await s.conn.sendRequest(TrainStartRequest, { data: DIGITS_CSV, model: 'mlp', epochs: 15, name: 'digits' });
     const b = await s.conn.sendRequest(TrainStartRequest, { data: DIGITS_CSV, model: 'mlp', epochs: 2000, name: 'long' });
     assert.deepEqual([a.position, b.position], [0, 1]);
@@ -98,11 +82,11 @@ describe('training jobs in the server', { skip: !fs.existsSync(DIGITS_CSV) && 'n
   it('refuses bad data when the job is queued, recording nothing', async () => {
     const ws = tempWorkspace();
     fs.writeFileSync(`${ws}/bad.csv`, '1,2,0\n1,two,1\n');
-    const s = await startServer(ws);
+    const s = await startTrainingServer(ws);
     await assert.rejects(s.conn.sendRequest(TrainStartRequest, { data: 'bad.csv', model: 'mlp' }), (e: unknown) => e instanceof ResponseError && /line 2, column 2: 'two' is not a number/.test(e.message));
     assert.equal(fs.existsSync(`${ws}/.labbook`), false);
     await s.stop();
-    const untrusted = await startServer(ws, false);
+    const untrusted = await startTrainingServer(ws, false);
     await assert.rejects(untrusted.conn.sendRequest(TrainStartRequest, { data: DIGITS_CSV, model: 'mlp' }), /untrusted workspace/);
     await untrusted.stop();
   });
