@@ -21,8 +21,8 @@ export interface TrainStartResult {
   position: number;
 }
 
-export interface TrainProgressParams {
-  jobId: string;
+/** Where a training run is, batch by batch (what the trainer reports). */
+export interface TrainProgress {
   runId: string;
   epoch: number;
   epochs: number;
@@ -31,6 +31,10 @@ export interface TrainProgressParams {
   loss: number;
   accuracy: number;
   samplesPerS: number;
+}
+
+export interface TrainProgressParams extends TrainProgress {
+  jobId: string;
   backend: string;
   /** Metrics of the epoch just finished (loss, accuracy, val_*, test_accuracy, samples_per_s). */
   epochMetrics?: Record<string, number>;

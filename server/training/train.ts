@@ -9,6 +9,7 @@ import * as path from 'path';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { LabbookError } from '../core/errors';
 import type { RunSummary } from '../protocol/dto';
+import type { TrainProgress } from '../protocol/training';
 import type { ModelRecord, Store } from '../store/db';
 import { captureSystem } from '../tracking/environment';
 import { hashFile } from '../tracking/hashing';
@@ -19,17 +20,6 @@ import { buildModel } from './models';
 import { dataProfile } from './profile';
 import { type Scores, confusionMatrix, scoresFrom } from './scores';
 import { saveModel } from './registry';
-
-export interface TrainProgress {
-  runId: string;
-  epoch: number;
-  epochs: number;
-  batch: number;
-  batches: number;
-  loss: number;
-  accuracy: number;
-  samplesPerS: number;
-}
 
 export interface TrainOptions {
   workspace: string;
