@@ -3,8 +3,10 @@ import * as path from 'path';
 import { LabbookError } from '../core/errors';
 import { Store } from '../store/db';
 import { type TrainConfig, readConfigFile, resolveConfig } from '../training/config';
-import { loadTrainingData, train } from '../training/train';
-import { deploy, drift, evaluateModel, predict, rollback } from '../training/lifecycle';
+// The training modules pull in TensorFlow.js: loaded by the verbs that use them, so every other
+// `labbook` command starts without it.
+const training = () => import('../training/train');
+const lifecycle = () => import('../training/lifecycle');
 import { type FlagSpec, type Parsed, UsageError } from './args';
 
 interface Ctx {
@@ -61,6 +63,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
       };
       if (!configFile && (!cli.data || !cli.model)) throw new UsageError("'train' needs --data PATH and --model mlp|cnn (or --config FILE)");
       const config = resolveConfig([...(configFile ? [{ source: configFile, values: readConfigFile(configFile) }] : []), { source: 'command line', values: cli }]);
+      const { loadTrainingData, train } = await training();
       const data = loadTrainingData(config);
       const store = Store.open(ctx.workspace, { create: true })!;
       const abort = new AbortController();
@@ -143,6 +146,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
       if (p.positionals.length !== 1) throw new UsageError(`'evaluate' needs exactly one MODEL (NAME or NAME@VERSION)`);
       const store = openExisting(ctx.workspace, `model '${p.positionals[0]}'`);
       try {
+        const { evaluateModel } = await lifecycle();
         const e = await evaluateModel(store, p.positionals[0], p.flags.has('data') ? path.resolve(String(p.flags.get('data'))) : undefined);
         if (ctx.json) {
           ctx.out(JSON.stringify(e));
@@ -158,8 +162,9 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
   },
   deploy: {
     flags: { model: { value: true }, threshold: { value: true }, force: {} },
-    run(ctx, p) {
+    async run(ctx, p) {
       const threshold = numberFlag(p, 'threshold', Number(process.env.LABBOOK_DEPLOY_THRESHOLD ?? 0.95), 0, 1);
+      const { deploy } = await lifecycle();
       const store = openExisting(ctx.workspace, 'model to deploy');
       try {
         const r = deploy(store, { model: p.flags.get('model') as string | undefined, threshold, force: p.flags.has('force') });
@@ -173,7 +178,8 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
   },
   rollback: {
     flags: {},
-    run(ctx) {
+    async run(ctx) {
+      const { rollback } = await lifecycle();
       const store = openExisting(ctx.workspace, 'deployment');
       try {
         const r = rollback(store);
@@ -192,6 +198,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
       const minConfidence = numberFlag(p, 'min-confidence', 0.8, 0, 1);
       const store = openExisting(ctx.workspace, `model '${ref}'`);
       try {
+        const { predict } = await lifecycle();
         const r = await predict(store, ref, inputs.map((i) => path.resolve(i)), { minConfidence, probabilities: p.flags.has('probabilities') });
         if (ctx.json) {
           ctx.out(JSON.stringify({ model: r.model, predictions: r.predictions.map(({ classIndex, ...rest }) => rest) }));
@@ -207,8 +214,9 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
   },
   drift: {
     flags: {},
-    run(ctx, p) {
+    async run(ctx, p) {
       if (p.positionals.length !== 1) throw new UsageError(`'drift' needs exactly one MODEL`);
+      const { drift } = await lifecycle();
       const store = openExisting(ctx.workspace, `model '${p.positionals[0]}'`);
       try {
         const r = drift(store, p.positionals[0]);
