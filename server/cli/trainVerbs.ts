@@ -3,10 +3,11 @@ import * as path from 'path';
 import { LabbookError } from '../core/errors';
 import { Store } from '../store/db';
 import { type TrainConfig, readConfigFile, resolveConfig } from '../training/config';
-// The training modules pull in TensorFlow.js: loaded by the verbs that use them, so every other
-// `labbook` command starts without it.
-const training = () => import('../training/train');
-const lifecycle = () => import('../training/lifecycle');
+// The training modules pull in TensorFlow.js: loaded (dist/training.js) by the verbs that use
+// them, so every other `labbook` command starts without it.
+const training = () => import('../training/lib');
+const lifecycle = training;
+import { loadTrainingData } from '../training/data';
 import { type FlagSpec, type Parsed, UsageError } from './args';
 
 interface Ctx {
@@ -63,7 +64,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
       };
       if (!configFile && (!cli.data || !cli.model)) throw new UsageError("'train' needs --data PATH and --model mlp|cnn (or --config FILE)");
       const config = resolveConfig([...(configFile ? [{ source: configFile, values: readConfigFile(configFile) }] : []), { source: 'command line', values: cli }]);
-      const { loadTrainingData, train } = await training();
+      const { train } = await training();
       const data = loadTrainingData(config);
       const store = Store.open(ctx.workspace, { create: true })!;
       const abort = new AbortController();
