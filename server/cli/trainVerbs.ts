@@ -84,7 +84,10 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
             const now = Date.now();
             if (now - lastLine < 2000 || ctx.json) return;
             lastLine = now;
-            ctx.err(`labbook: epoch ${pr.epoch}/${pr.epochs} batch ${pr.batch}/${pr.batches} loss ${pr.loss.toFixed(4)} · ${Math.round(pr.samplesPerS)} samples/s`);
+            // Time left for training itself (each epoch's evaluation comes on top).
+            const left = ((pr.epochs - pr.epoch) * pr.batches + (pr.batches - pr.batch)) * config.batchSize;
+            const eta = pr.samplesPerS > 0 ? ` · ~${duration(left / pr.samplesPerS)} left` : '';
+            ctx.err(`labbook: epoch ${pr.epoch}/${pr.epochs} batch ${pr.batch}/${pr.batches} loss ${pr.loss.toFixed(4)} · ${Math.round(pr.samplesPerS)} samples/s${eta}`);
           },
           onEpoch: (epoch, m) =>
             ctx.err(
@@ -232,3 +235,11 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+/** 75 → '1m15s', 4000 → '1h06m'. */
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
