@@ -9,6 +9,7 @@ import { createRequire } from 'module';
 import * as path from 'path';
 import * as tfBundled from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { preferGpuMemoryGrowth } from './gpuEnv';
 import { registerWasmConvGradients } from './wasmKernels';
 
 export type Tf = typeof tfBundled;
@@ -42,6 +43,7 @@ function optionalRequire(name: string): unknown {
 
 async function tryNode(gpu: boolean): Promise<Engine | string> {
   const pkg = gpu ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+  if (gpu) preferGpuMemoryGrowth();
   let tf: Tf;
   try {
     tf = optionalRequire(pkg) as Tf;

@@ -176,7 +176,7 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
     }
     if (o.configFile) store.addCode(run.id, { path: o.configFile, kind: 'config', blob: store.putBlob(fs.readFileSync(o.configFile)) });
     const system = await captureSystem();
-    store.setEnvironment(run.id, { ...system, gpu: engine.gpu ?? system.gpu ?? null, extra: { backend: engine.backend, backendReason: engine.reason, tfjs: tf.version.tfjs } });
+    store.setEnvironment(run.id, { ...system, gpu: engine.gpu ?? system.gpu ?? null, extra: { backend: engine.backend, backendReason: engine.reason, tfjs: tf.version.tfjs, ...(engine.gpu ? { gpuMemoryGrowth: process.env.TF_FORCE_GPU_ALLOW_GROWTH ?? null } : {}) } });
 
     const rand = seededRandom(cfg.seed);
     const batches = Math.ceil(trainSet.n / cfg.batchSize);

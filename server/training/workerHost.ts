@@ -13,6 +13,7 @@ import type { TrainProgress } from '../protocol/training';
 import type { Store } from '../store/db';
 import type { DataSplits } from './data';
 import type { Engine } from './engine';
+import { preferGpuMemoryGrowth } from './gpuEnv';
 import type { TrainOptions, TrainResult } from './train';
 
 type Plain = Omit<TrainOptions, 'signal' | 'onStarted' | 'onProgress' | 'onEpoch'>;
@@ -35,6 +36,7 @@ export function trainInWorker(store: Store, o: TrainOptions, data: DataSplits, w
   const file = path.join(workerDir, WORKER_FILE);
   if (!fs.existsSync(file)) return import('./lib').then(({ train }) => train(store, o, data));
   const { signal, onStarted, onProgress, onEpoch, ...options } = o;
+  preferGpuMemoryGrowth();
   return new Promise<TrainResult>((resolve, reject) => {
     const worker = new Worker(file, { workerData: { options, data } satisfies WorkerJob });
     let runId: string | null = null;
