@@ -11,6 +11,8 @@ import type { RunCommands } from './commands/tracking';
 import type { SessionRecorder } from './notebook/sessionRecorder';
 import type { DiffCommands } from './commands/diff';
 import type { DiffPanels } from './panels/diffPanel';
+import type { ModelCommands } from './commands/models';
+import type { TrainingCommands } from './commands/training';
 
 export interface LabbookApi {
   /** Milliseconds `activate` itself took (the server starts after it returns). */
@@ -35,4 +37,8 @@ export interface LabbookApi {
   /** The diff commands (callable with their arguments) and the open diff panels. */
   readonly diff: DiffCommands;
   readonly diffPanels: DiffPanels;
+  /** Training jobs started from VS Code: their progress and the status-bar item's text. */
+  readonly training: TrainingCommands;
+  /** The model commands' Quick Picks and deployment decisions. */
+  readonly models: ModelCommands;
 }

@@ -16,12 +16,14 @@ import { CompareService } from './panels/comparePanel';
 import { ConfusionPanels } from './panels/confusionPanel';
 import { LivePanels } from './panels/livePanel';
 import { ExtractCommands, StepCodeLens } from './commands/extract';
+import { ModelCommands } from './commands/models';
 import { TrainingCommands } from './commands/training';
 import { SessionRecorder } from './notebook/sessionRecorder';
 import { DiffPanels } from './panels/diffPanel';
 import { DisposableStore } from './util/dispose';
 import { Log } from './util/log';
 import { CompareViewProvider } from './views/compareView';
+import { ReportDocuments } from './views/reports';
 import { RunsTreeProvider } from './views/runsTree';
 
 let owned: DisposableStore | undefined;
@@ -50,7 +52,8 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
   const diffPanels = disposables.add(new DiffPanels(context.extensionUri, client, log));
   const diff = new DiffCommands(client, diffPanels);
   const training = disposables.add(new TrainingCommands(client, log));
-  const commands = { ...training.table(), ...coreCommands({ client, runsTree, runs, sessions, extract: new ExtractCommands(client, log), log }), ...viewCommands({ client, runsTree, compare, confusion, live }), ...diff.table() };
+  const models = disposables.add(new ModelCommands(client, disposables.add(new ReportDocuments())));
+  const commands = { ...training.table(), ...models.table(), ...coreCommands({ client, runsTree, runs, sessions, extract: new ExtractCommands(client, log), log }), ...viewCommands({ client, runsTree, compare, confusion, live }), ...diff.table() };
   for (const d of registerCommands(commands, log)) disposables.add(d);
   disposables.add(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new RunCodeLens()));
   disposables.add(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file', pattern: '**/steps/*.py' }, new StepCodeLens()));
@@ -101,6 +104,8 @@ export function activate(context: vscode.ExtensionContext): LabbookApi {
     sessions,
     diff,
     diffPanels,
+    training,
+    models,
   };
 }
 

@@ -15,8 +15,14 @@ import { RunManager } from './handlers/tracking';
 import { ExtractHandler } from './handlers/extract';
 import { TrainingJobs } from './handlers/training';
 import {
+  DeployModelRequest,
+  DeploymentsRequest,
+  DriftRequest,
+  EvaluateModelRequest,
   ListModelsRequest,
+  PredictFilesRequest,
   PredictRequest,
+  RollbackRequest,
   TrainCancelRequest,
   TrainEndedNotification,
   TrainJobsRequest,
@@ -167,6 +173,42 @@ connection.onRequest(ListModelsRequest, guarded(() => training.models()));
 connection.onRequest(PredictRequest, async (p) => {
   try {
     return await training.predict(p);
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
+connection.onRequest(EvaluateModelRequest, async (p) => {
+  try {
+    return await training.evaluate(p);
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
+connection.onRequest(PredictFilesRequest, async (p) => {
+  try {
+    return await training.predictFiles(p);
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
+connection.onRequest(DeployModelRequest, async (p) => {
+  try {
+    return await training.deploy(p);
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
+connection.onRequest(RollbackRequest, async () => {
+  try {
+    return await training.rollback();
+  } catch (e) {
+    return toResponseError(e);
+  }
+});
+connection.onRequest(DeploymentsRequest, guarded(() => training.deployments()));
+connection.onRequest(DriftRequest, async (p) => {
+  try {
+    return await training.drift(p);
   } catch (e) {
     return toResponseError(e);
   }

@@ -4,13 +4,14 @@ import type { Log } from '../util/log';
 import type { RunsNode, RunsTreeProvider } from '../views/runsTree';
 import type { SessionRecorder } from '../notebook/sessionRecorder';
 import type { DiffCommandId } from './diff';
+import type { ModelCommandId } from './models';
 import type { TrainingCommandId } from './training';
 import type { CommandFn } from './table';
 import { type CommandId, type ViewCommandId, ViewIds } from './ids';
 import type { RunCommandOptions, RunCommands } from './tracking';
 import type { ExtractCommandOptions, ExtractCommands } from './extract';
 
-export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; sessions: SessionRecorder; extract: ExtractCommands; log: Log }): Record<Exclude<CommandId, DiffCommandId | ViewCommandId | TrainingCommandId>, CommandFn> {
+export function coreCommands(deps: { client: ServerClient; runsTree: RunsTreeProvider; runs: RunCommands; sessions: SessionRecorder; extract: ExtractCommands; log: Log }): Record<Exclude<CommandId, DiffCommandId | ViewCommandId | TrainingCommandId | ModelCommandId>, CommandFn> {
   const { client, runsTree, runs, sessions, extract, log } = deps;
   return {
     'labbook.showRuns': async () => {

@@ -36,6 +36,12 @@ export const CommandIds = {
   trainModel: 'labbook.trainModel',
   cancelTraining: 'labbook.cancelTraining',
   showModels: 'labbook.showModels',
+  evaluateModel: 'labbook.evaluateModel',
+  deployModel: 'labbook.deployModel',
+  rollbackDeployment: 'labbook.rollbackDeployment',
+  predictWithModel: 'labbook.predictWithModel',
+  checkDrift: 'labbook.checkDrift',
+  showDeployments: 'labbook.showDeployments',
 } as const;
 
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];

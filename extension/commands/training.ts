@@ -1,13 +1,13 @@
 /**
- * Train Model…, Cancel Training, Show Models: jobs run in the server's queue; each shows a
- * progress notification with Cancel (honoured within one batch) and a status-bar item while it
- * trains. For scripts and tests, Train Model takes `{ config?, data?, model?, epochs?, name? }`
- * and then resolves with how the job ended.
+ * Train Model…, Cancel Training: jobs run in the server's queue; each shows a progress
+ * notification with Cancel (honoured within one batch) and a status-bar item while it trains.
+ * For scripts and tests, Train Model takes `{ config?, data?, model?, epochs?, name? }` and then
+ * resolves with how the job ended. What comes after training (Show Models, Evaluate, Deploy …)
+ * is in models.ts.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
 import {
-  ListModelsRequest,
   TrainCancelRequest,
   TrainEndedNotification,
   type TrainEndedParams,
@@ -21,11 +21,17 @@ import type { ServerClient } from '../client/serverClient';
 import type { Log } from '../util/log';
 import type { CommandFn } from './table';
 
-export type TrainingCommandId = 'labbook.trainModel' | 'labbook.cancelTraining' | 'labbook.showModels';
+export type TrainingCommandId = 'labbook.trainModel' | 'labbook.cancelTraining';
 
 export class TrainingCommands implements vscode.Disposable {
   private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   private readonly listeners = new Map<string, { progress(p: TrainProgressParams): void; ended(p: TrainEndedParams): void }>();
+  private readonly progressEmitter = new vscode.EventEmitter<TrainProgressParams>();
+  /** Every progress report of every job (batches and epoch ends). */
+  readonly onDidProgress = this.progressEmitter.event;
+  private readonly statusEmitter = new vscode.EventEmitter<string | undefined>();
+  /** The status-bar item's text as it changes; undefined when it hides. */
+  readonly onDidChangeStatus = this.statusEmitter.event;
 
   constructor(
     private readonly client: ServerClient,
@@ -36,10 +42,13 @@ export class TrainingCommands implements vscode.Disposable {
       this.status.text = `$(pulse) ${p.backend} · epoch ${p.epoch}/${p.epochs} · loss ${p.loss.toFixed(3)} · ${Math.round(p.samplesPerS)}/s`;
       this.status.tooltip = 'Labbook training — click to cancel';
       this.status.show();
+      this.statusEmitter.fire(this.status.text);
       this.listeners.get(p.jobId)?.progress(p);
+      this.progressEmitter.fire(p);
     });
     client.onNotification(TrainEndedNotification, (p) => {
       this.status.hide();
+      this.statusEmitter.fire(undefined);
       this.log.info(`training job ${p.jobId} ${p.status}${p.model ? `: model ${p.model}, test accuracy ${p.testAccuracy}` : ''}${p.error ? `: ${p.error}` : ''}`);
       this.listeners.get(p.jobId)?.ended(p);
     });
@@ -49,7 +58,6 @@ export class TrainingCommands implements vscode.Disposable {
     return {
       'labbook.trainModel': (options?: unknown) => this.train((options && typeof options === 'object' && !(options instanceof vscode.Uri) ? options : {}) as TrainStartParams, options instanceof vscode.Uri ? options : undefined),
       'labbook.cancelTraining': () => this.cancel(),
-      'labbook.showModels': () => this.showModels(),
     };
   }
 
@@ -122,27 +130,9 @@ export class TrainingCommands implements vscode.Disposable {
     return pick ? this.client.request(TrainCancelRequest, { jobId: pick.jobId }) : false;
   }
 
-  private async showModels(): Promise<void> {
-    const models = await this.client.request(ListModelsRequest);
-    if (models.length === 0) {
-      void vscode.window.showInformationMessage('Labbook: no models yet. Train one with "Labbook: Train Model…".');
-      return;
-    }
-    const pick = await vscode.window.showQuickPick(
-      models.map((m) => ({
-        label: `${m.name}@${m.version}`,
-        description: `${m.stage !== 'none' ? `${m.stage} · ` : ''}${m.testAccuracy !== null ? `test accuracy ${(m.testAccuracy * 100).toFixed(2)}%` : ''}`,
-        detail: `${m.path} · run ${m.run ?? '-'} · ${m.createdAt}`,
-        model: m,
-      })),
-      { title: 'Labbook models (pick one to open its model card)' },
-    );
-    if (pick && this.client.workspace) {
-      await vscode.window.showTextDocument(vscode.Uri.file(path.join(this.client.workspace, pick.model.path, 'card.json')));
-    }
-  }
-
   dispose(): void {
     this.status.dispose();
+    this.progressEmitter.dispose();
+    this.statusEmitter.dispose();
   }
 }

@@ -91,6 +91,8 @@ Commands:
       --model M        deploy NAME or NAME@VERSION instead of the newest (the gate still applies)
       --force          deploy past the gate (recorded as forced)
   rollback             restore the model that was in production before the current one
+  deployments          deployment history, newest first: model, passed / refused / forced /
+                       rollback, the gate's reason, when and by whom
   predict MODEL INPUT… classify CSV rows (label column optional), JSON arrays of raw values or
                        IDX images; predictions below --min-confidence (0.8) are flagged review.
                        Every prediction is logged for drift checks. --probabilities adds them all

@@ -21,6 +21,13 @@ type Command = { flags: Record<string, FlagSpec>; run: (ctx: Ctx, p: Parsed) => 
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
+/** deployed / forced / refused / rollback, for the history. */
+function deploymentOutcome(d: { passed: boolean; forced: boolean; gate: Record<string, unknown> }): string {
+  if (d.gate.rollback === true) return 'rollback';
+  if (d.forced) return 'forced';
+  return d.passed ? 'deployed' : 'refused';
+}
+
 function openExisting(workspace: string, what: string): Store {
   const store = Store.open(workspace, { create: false });
   if (!store) throw new LabbookError('NO_STORE', `${workspace} has no Labbook store (.labbook/), so there is no ${what}`);
@@ -192,6 +199,24 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
       } finally {
         store.close();
       }
+    },
+  },
+  deployments: {
+    flags: {},
+    run(ctx, p) {
+      if (p.positionals.length > 0) throw new UsageError(`'deployments' takes no arguments (got '${p.positionals[0]}')`);
+      const store = Store.open(ctx.workspace, { create: false });
+      const history = store?.deployments() ?? [];
+      store?.close();
+      if (ctx.json) {
+        ctx.out(JSON.stringify({ deployments: history }));
+        return;
+      }
+      if (history.length === 0) {
+        ctx.out('No deployments yet (labbook deploy).');
+        return;
+      }
+      for (const d of history) ctx.out(`${d.deployedAt}  ${d.model.padEnd(24)} ${deploymentOutcome(d).padEnd(9)} ${typeof d.gate.reason === 'string' ? d.gate.reason : ''}${d.by ? `  (${d.by})` : ''}`);
     },
   },
   predict: {

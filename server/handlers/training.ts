@@ -5,13 +5,39 @@
  * records nothing.
  */
 import * as crypto from 'crypto';
+import * as fs from 'fs';
 import * as path from 'path';
 import { LabbookError, describeError } from '../core/errors';
 import type { StoreHandle } from '../core/storeHandle';
-import type { ModelDto, PredictParams, PredictResult, TrainEndedParams, TrainJobDto, TrainProgressParams, TrainStartParams, TrainStartResult } from '../protocol/training';
+import type { Store } from '../store/db';
+import type {
+  DeployParams,
+  DeployResult,
+  DeploymentDto,
+  DriftParams,
+  DriftResult,
+  EvaluateModelParams,
+  EvaluateModelResult,
+  ModelDto,
+  PredictFilesParams,
+  PredictFilesResult,
+  PredictParams,
+  PredictResult,
+  RollbackResult,
+  TrainEndedParams,
+  TrainJobDto,
+  TrainProgressParams,
+  TrainStartParams,
+  TrainStartResult,
+} from '../protocol/training';
 import { readConfigFile, resolveConfig, type TrainConfig } from '../training/config';
 import { type DataSplits, loadTrainingData } from '../training/data';
+import { findModel } from '../training/registry';
 import { trainInWorker } from '../training/workerHost';
+
+// Evaluation, deployment, prediction and drift live with TensorFlow.js in dist/training.js: loaded
+// by the first request that needs them.
+const lib = () => import('../training/lib');
 
 export interface TrainingEvents {
   progress(p: TrainProgressParams): void;
@@ -44,7 +70,7 @@ export class TrainingJobs {
   ) {}
 
   start(p: TrainStartParams): TrainStartResult {
-    if (!this.trusted()) throw new LabbookError('BAD_ARGUMENT', 'Labbook does not train in an untrusted workspace. Trust this folder to train models.');
+    this.requireTrust('train');
     const workspace = this.handle.workspace;
     if (!workspace) throw new LabbookError('NO_STORE', 'Open a folder first: Labbook keeps its runs and models in the workspace.');
     const abs = (f: string) => path.resolve(workspace, f);
@@ -131,10 +157,106 @@ export class TrainingJobs {
   }
 
   async predict(p: PredictParams): Promise<PredictResult> {
-    const store = this.handle.get();
-    if (!store) throw new LabbookError('NO_STORE', 'This workspace has no Labbook store, so no models.');
-    const { predictValues } = await import('../training/lib');
-    const { input: _input, classIndex: _ci, ...r } = await predictValues(store, p.model, p.values, { minConfidence: p.minConfidence ?? 0.8, probabilities: p.probabilities });
+    this.requireTrust('predict');
+    const { predictValues } = await lib();
+    const { input: _input, classIndex: _ci, ...r } = await predictValues(this.modelStore(), p.model, p.values, { minConfidence: p.minConfidence ?? 0.8, probabilities: p.probabilities });
     return r;
+  }
+
+  async evaluate(p: EvaluateModelParams): Promise<EvaluateModelResult> {
+    this.requireTrust('evaluate');
+    const store = this.modelStore();
+    const record = findModel(store, p.model);
+    const trainedOn = readCardData(store, record.path);
+    const data = p.data ? path.resolve(this.handle.workspace!, p.data) : trainedOn;
+    const { evaluateModel } = await lib();
+    const e = await evaluateModel(store, p.model, data);
+    return {
+      model: e.model,
+      run: record.run,
+      data: data ?? '',
+      trainingData: !!trainedOn && data === trainedOn,
+      examples: e.examples,
+      accuracy: e.accuracy,
+      macro: e.macro,
+      perClass: e.perClass,
+      confusion: e.confusion,
+      misclassified: e.misclassified,
+    };
+  }
+
+  async deploy(p: DeployParams): Promise<DeployResult> {
+    this.requireTrust('deploy');
+    const store = this.modelStore();
+    const threshold = p.threshold ?? Number(process.env.LABBOOK_DEPLOY_THRESHOLD ?? 0.95);
+    if (!(threshold >= 0 && threshold <= 1)) throw new LabbookError('BAD_ARGUMENT', `the deploy threshold must be a number from 0 to 1 (got ${p.threshold})`);
+    const before = store.deployments()[0]?.id;
+    const { deploy } = await lib();
+    const r = deploy(store, { model: p.model, threshold, force: p.force });
+    // A candidate already in production records no new decision.
+    const alreadyInProduction = store.deployments()[0]?.id === before;
+    return { deployed: r.deployed, model: r.model, reason: r.reason, forced: !alreadyInProduction && !!r.record?.forced, alreadyInProduction };
+  }
+
+  async rollback(): Promise<RollbackResult> {
+    this.requireTrust('roll back');
+    const { rollback } = await lib();
+    return rollback(this.modelStore());
+  }
+
+  deployments(): DeploymentDto[] {
+    const store = this.handle.get();
+    return (store?.deployments() ?? []).map((d) => ({
+      model: d.model,
+      deployedAt: d.deployedAt,
+      passed: d.passed,
+      forced: d.forced,
+      rollback: d.gate.rollback === true,
+      reason: typeof d.gate.reason === 'string' ? d.gate.reason : '',
+      by: d.by,
+    }));
+  }
+
+  async predictFiles(p: PredictFilesParams): Promise<PredictFilesResult> {
+    this.requireTrust('predict');
+    const store = this.modelStore();
+    if (!Array.isArray(p.inputs) || p.inputs.length === 0) throw new LabbookError('BAD_ARGUMENT', 'give at least one input file (CSV rows, JSON arrays, IDX images)');
+    const minConfidence = p.minConfidence ?? 0.8;
+    if (!(minConfidence >= 0 && minConfidence <= 1)) throw new LabbookError('BAD_ARGUMENT', `the minimum confidence must be a number from 0 to 1 (got ${p.minConfidence})`);
+    const { predict } = await lib();
+    const r = await predict(store, p.model, p.inputs.map((f) => path.resolve(this.handle.workspace!, f)), { minConfidence, probabilities: p.probabilities });
+    return { model: r.model, minConfidence, predictions: r.predictions.map(({ classIndex: _ci, ...rest }) => rest) };
+  }
+
+  async drift(p: DriftParams): Promise<DriftResult> {
+    const { drift } = await lib();
+    return drift(this.modelStore(), p.model, { alpha: p.alpha, psiLimit: p.psiLimit });
+  }
+
+  /** The store, for requests about registered models (which need one). */
+  private modelStore(): Store {
+    const store = this.handle.get();
+    if (!store) throw new LabbookError('NO_STORE', 'This workspace has no Labbook store, so no models. Train one with "Labbook: Train Model…".');
+    return store;
+  }
+
+  /**
+   * Training, evaluation and prediction load workspace data and models into the server, and
+   * deployments write the store: none of it in a workspace the user has not trusted (drift and
+   * the registry listing only read what is recorded).
+   */
+  private requireTrust(what: string): void {
+    if (!this.trusted()) throw new LabbookError('BAD_ARGUMENT', `Labbook does not ${what} in an untrusted workspace. Trust this folder to ${what === 'train' ? 'train models' : `${what} models`}.`);
+  }
+}
+
+/** The data a registered model was trained on, from its model card (undefined if it names none). */
+function readCardData(store: Store, modelPath: string): string | undefined {
+  try {
+    const card = JSON.parse(fs.readFileSync(path.resolve(path.dirname(store.paths.dir), modelPath, 'card.json'), 'utf8')) as { params?: { data?: unknown } };
+    return typeof card.params?.data === 'string' ? card.params.data : undefined;
+  } catch {
+    // evaluateModel says what is wrong with the folder.
+    return undefined;
   }
 }

@@ -85,6 +85,121 @@ export interface PredictResult {
   probabilities?: number[];
 }
 
+/** A registered model: NAME, NAME@VERSION or NAME@production. */
+export interface ModelRefParams {
+  model: string;
+}
+
+export interface EvaluateModelParams extends ModelRefParams {
+  /** Data to evaluate on (its test split); default the data and split the model was trained with. */
+  data?: string;
+}
+
+export interface ClassScoreDto {
+  label: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface EvaluateModelResult {
+  /** NAME@VERSION */
+  model: string;
+  /** The training run that made the model (its Confusion-matrix view), if it is still recorded. */
+  run: string | null;
+  /** The data file or folder evaluated on, and whether it is the one the model was trained with. */
+  data: string;
+  trainingData: boolean;
+  examples: number;
+  accuracy: number;
+  macro: { precision: number; recall: number; f1: number };
+  perClass: ClassScoreDto[];
+  /** Rows = actual class, columns = predicted. */
+  confusion: number[][];
+  /** Indices (in the test split) of the examples it got wrong. */
+  misclassified: number[];
+}
+
+export interface DeployParams {
+  /** NAME or NAME@VERSION; default the newest registered model. */
+  model?: string;
+  /** Test accuracy the model must reach; default the setting labbook.deploy.threshold (0.95). */
+  threshold?: number;
+  /** Deploy past the gate; recorded as forced. */
+  force?: boolean;
+}
+
+export interface DeployResult {
+  deployed: boolean;
+  /** NAME@VERSION of the candidate. */
+  model: string;
+  /** Why it was (or was not) deployed: the gate's verdict. */
+  reason: string;
+  forced: boolean;
+  /** The candidate is the production model already (forcing changes nothing). */
+  alreadyInProduction: boolean;
+}
+
+export interface RollbackResult {
+  /** NAME@VERSION in production again. */
+  model: string;
+  /** NAME@VERSION it replaced. */
+  from: string;
+}
+
+/** One deployment decision, newest first in the history. */
+export interface DeploymentDto {
+  model: string;
+  deployedAt: string;
+  /** The gate let it through (a rollback counts as passed). */
+  passed: boolean;
+  forced: boolean;
+  rollback: boolean;
+  reason: string;
+  by: string | null;
+}
+
+export interface PredictFilesParams extends ModelRefParams {
+  /** CSV rows, JSON arrays or IDX image files; relative paths are taken from the workspace. */
+  inputs: string[];
+  /** Below this confidence a prediction is flagged `review` (default 0.8). */
+  minConfidence?: number;
+  probabilities?: boolean;
+}
+
+export interface PredictionDto {
+  /** file:row (CSV), file#index (IDX, JSON) */
+  input: string;
+  class: string;
+  confidence: number;
+  review: boolean;
+  probabilities?: number[];
+}
+
+export interface PredictFilesResult {
+  model: string;
+  minConfidence: number;
+  predictions: PredictionDto[];
+}
+
+export interface DriftParams extends ModelRefParams {
+  /** KS significance level (default 0.01). */
+  alpha?: number;
+  /** PSI above which the class mix has shifted (default 0.25). */
+  psiLimit?: number;
+}
+
+export interface DriftResult {
+  model: string;
+  /** Logged predictions compared with the training profile. */
+  predictions: number;
+  ks: { statistic: number; pValue: number };
+  psi: number;
+  drifted: boolean;
+  reasons: string[];
+}
+
 export const TrainStartRequest = new RequestType<TrainStartParams, TrainStartResult, LabbookErrorData>('labbook/train/start');
 export const TrainCancelRequest = new RequestType<{ jobId: string }, boolean, LabbookErrorData>('labbook/train/cancel');
 export const TrainJobsRequest = new RequestType0<TrainJobDto[], LabbookErrorData>('labbook/train/jobs');
@@ -92,3 +207,9 @@ export const TrainProgressNotification = new NotificationType<TrainProgressParam
 export const TrainEndedNotification = new NotificationType<TrainEndedParams>('labbook/train/ended');
 export const ListModelsRequest = new RequestType0<ModelDto[], LabbookErrorData>('labbook/models/list');
 export const PredictRequest = new RequestType<PredictParams, PredictResult, LabbookErrorData>('labbook/predict');
+export const EvaluateModelRequest = new RequestType<EvaluateModelParams, EvaluateModelResult, LabbookErrorData>('labbook/models/evaluate');
+export const DeployModelRequest = new RequestType<DeployParams, DeployResult, LabbookErrorData>('labbook/models/deploy');
+export const RollbackRequest = new RequestType0<RollbackResult, LabbookErrorData>('labbook/models/rollback');
+export const DeploymentsRequest = new RequestType0<DeploymentDto[], LabbookErrorData>('labbook/models/deployments');
+export const PredictFilesRequest = new RequestType<PredictFilesParams, PredictFilesResult, LabbookErrorData>('labbook/models/predict');
+export const DriftRequest = new RequestType<DriftParams, DriftResult, LabbookErrorData>('labbook/models/drift');

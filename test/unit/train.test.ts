@@ -115,6 +115,9 @@ describe('registry: evaluate, deploy, rollback, predict, drift (CLI)', { skip: !
     assert.deepEqual(stage(), { good: 'archived', weak: 'production' });
     assert.equal(cli('rollback').code, 0);
     assert.deepEqual(stage(), { good: 'production', weak: 'archived' });
+    const history = cli('deployments').stdout.trim().split('\n');
+    assert.deepEqual(history.map((l) => l.split(/\s+/).slice(1, 3)), [['good@1', 'rollback'], ['weak@1', 'forced'], ['weak@1', 'refused'], ['good@1', 'deployed'], ['weak@1', 'refused']]);
+    assert.match(history[1], /forced +test accuracy .* is below the threshold 95\.00%/);
   });
 
   it('predicts CSV rows (with or without a label column), flags low confidence, logs for drift', () => {

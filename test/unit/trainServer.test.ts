@@ -1,4 +1,4 @@
-/** Training jobs through the real server bundle over JSON-RPC: queue, progress, cancel, models, prediction. */
+/** Training jobs through the real server bundle over JSON-RPC: queue, progress, cancel, models, evaluation, deployment, prediction, drift. */
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as zlib from 'zlib';
@@ -6,8 +6,14 @@ import { describe, it } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { LiveRunRequest, ShowRunRequest } from '../../server/protocol/requests';
 import {
+  DeployModelRequest,
+  DeploymentsRequest,
+  DriftRequest,
+  EvaluateModelRequest,
   ListModelsRequest,
+  PredictFilesRequest,
   PredictRequest,
+  RollbackRequest,
   TrainCancelRequest,
   TrainEndedNotification,
   type TrainEndedParams,
@@ -115,5 +121,73 @@ describe('training jobs in the server', { skip: !fs.existsSync(DIGITS_CSV) && 'n
     } finally {
       await s.stop();
     }
+  });
+
+  it('evaluates, deploys behind the gate (refusal, forced, already in production), rolls back, predicts files and checks drift', async () => {
+    const ws = tempWorkspace();
+    const s = await startTrainingServer(ws);
+    await s.conn.sendRequest(TrainStartRequest, { data: DIGITS_CSV, model: 'mlp', epochs: 15, name: 'good' });
+    await s.conn.sendRequest(TrainStartRequest, { data: DIGITS_CSV, model: 'mlp', epochs: 1, name: 'weak' });
+    await s.until(() => s.ended.length === 2);
+    assert.deepEqual(s.ended.map((e) => e.status), ['finished', 'finished']);
+
+    const e = await s.conn.sendRequest(EvaluateModelRequest, { model: 'good' });
+    assert.equal(e.model, 'good@1');
+    assert.equal(e.run, s.ended[0].runId);
+    assert.equal(e.trainingData, true);
+    assert.equal(e.data, DIGITS_CSV);
+    assert.equal(e.examples, 359);
+    assert.equal(e.accuracy, s.ended[0].testAccuracy, 'the held-out split training measured');
+    assert.equal(e.confusion.flat().reduce((a, b) => a + b, 0), 359);
+
+    // Default candidate: the newest (weak@1), refused by the gate and recorded as refused.
+    const refused = await s.conn.sendRequest(DeployModelRequest, { threshold: 0.95 });
+    assert.deepEqual([refused.model, refused.deployed, refused.forced, refused.alreadyInProduction], ['weak@1', false, false, false]);
+    assert.match(refused.reason, /below the threshold 95\.00%/);
+    const good = await s.conn.sendRequest(DeployModelRequest, { model: 'good', threshold: 0.9 });
+    assert.equal(good.deployed, true, good.reason);
+    const again = await s.conn.sendRequest(DeployModelRequest, { model: 'good@1', threshold: 0.9 });
+    assert.deepEqual([again.deployed, again.alreadyInProduction], [false, true]);
+    const forced = await s.conn.sendRequest(DeployModelRequest, { model: 'weak@1', threshold: 0.9, force: true });
+    assert.deepEqual([forced.deployed, forced.forced], [true, true]);
+    assert.match(forced.reason, /^forced past the gate: test accuracy .* is below the threshold 90\.00%/);
+    const back = await s.conn.sendRequest(RollbackRequest);
+    assert.deepEqual(back, { model: 'good@1', from: 'weak@1' });
+    const history = await s.conn.sendRequest(DeploymentsRequest);
+    assert.deepEqual(history.map((d) => [d.model, d.passed, d.forced, d.rollback]), [
+      ['good@1', true, false, true],
+      ['weak@1', false, true, false],
+      ['good@1', true, false, false],
+      ['weak@1', false, false, false],
+    ]);
+    assert.deepEqual((await s.conn.sendRequest(ListModelsRequest)).map((m) => [m.name, m.stage]), [['good', 'production'], ['weak', 'archived']]);
+
+    const rows = zlib.gunzipSync(fs.readFileSync(DIGITS_CSV)).toString().trim().split('\n').slice(0, 30);
+    fs.writeFileSync(`${ws}/rows.csv`, rows.join('\n'));
+    const p = await s.conn.sendRequest(PredictFilesRequest, { model: 'good@production', inputs: ['rows.csv'], minConfidence: 0.999 });
+    assert.equal(p.model, 'good@1');
+    assert.equal(p.predictions.length, 30);
+    assert.equal(p.predictions[0].input, 'rows.csv:1');
+    assert.ok(p.predictions.filter((x, i) => x.class === rows[i].split(',')[64]).length >= 26);
+    assert.ok(p.predictions.some((x) => x.review) && p.predictions.every((x) => x.review === x.confidence < 0.999));
+    const d = await s.conn.sendRequest(DriftRequest, { model: 'good' });
+    assert.equal(d.predictions, 30);
+    assert.equal(d.drifted, false, d.reasons.join('; '));
+    await assert.rejects(s.conn.sendRequest(DriftRequest, { model: 'weak' }), /weak@1 has 0 logged prediction\(s\); a drift check needs at least 20/);
+    await assert.rejects(s.conn.sendRequest(PredictFilesRequest, { model: 'good', inputs: ['missing.csv'] }), /no input file .*missing\.csv/);
+    await assert.rejects(s.conn.sendRequest(EvaluateModelRequest, { model: 'nope' }), /no model named 'nope' \(models: good, weak\)/);
+    await s.stop();
+
+    // Untrusted: the registry and drift are read; nothing is loaded, deployed or logged.
+    const untrusted = await startTrainingServer(ws, false);
+    assert.equal((await untrusted.conn.sendRequest(ListModelsRequest)).length, 2);
+    assert.equal((await untrusted.conn.sendRequest(DriftRequest, { model: 'good' })).predictions, 30);
+    await assert.rejects(untrusted.conn.sendRequest(EvaluateModelRequest, { model: 'good' }), /does not evaluate in an untrusted workspace/);
+    await assert.rejects(untrusted.conn.sendRequest(PredictFilesRequest, { model: 'good', inputs: ['rows.csv'] }), /does not predict in an untrusted workspace/);
+    await assert.rejects(untrusted.conn.sendRequest(PredictRequest, { model: 'good', values: rows[0].split(',').slice(0, 64).map(Number) }), /does not predict/);
+    await assert.rejects(untrusted.conn.sendRequest(DeployModelRequest, { model: 'weak', force: true }), /does not deploy/);
+    await assert.rejects(untrusted.conn.sendRequest(RollbackRequest), /does not roll back/);
+    assert.equal((await untrusted.conn.sendRequest(DeploymentsRequest)).length, 4, 'nothing recorded');
+    await untrusted.stop();
   });
 });
