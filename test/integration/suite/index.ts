@@ -9,10 +9,11 @@ import { registerExtractSuite } from './extract.test';
 import { registerFailureSuite } from './failure.test';
 import { registerSessionSuite } from './session.test';
 import { registerTrackingSuite } from './tracking.test';
+import { registerTrainingSuite } from './training.test';
 import { registerViewsSuite } from './views.test';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec', ...(process.env.LABBOOK_IT_GREP ? { grep: process.env.LABBOOK_IT_GREP } : {}) });
   mocha.suite.emit('pre-require', globalThis, 'labbook', mocha);
   registerExtensionSuite();
   registerFailureSuite();
@@ -21,6 +22,7 @@ export function run(): Promise<void> {
   registerViewsSuite();
   registerDiffSuite();
   registerExtractSuite();
+  registerTrainingSuite();
   registerDeactivateSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
