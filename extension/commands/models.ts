@@ -244,7 +244,7 @@ export class ModelCommands implements vscode.Disposable {
       const models = await this.models();
       const newest = [...models].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.version - a.version)[0];
       const items: (vscode.QuickPickItem & { model?: ModelDto })[] = [
-        { label: '$(arrow-up) The newest model, through the quality gate', description: `${ref(newest)} · test accuracy ≥ ${pct(threshold)} and not worse than production` },
+        { label: '$(arrow-up) The newest model, through the quality gate', description: ref(newest), detail: `deployed only if its test accuracy is ≥ ${pct(threshold)} and not worse than production's` },
         { label: 'A specific model', kind: vscode.QuickPickItemKind.Separator },
         ...ordered(models).map(modelItem),
       ];
