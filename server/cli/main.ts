@@ -77,7 +77,8 @@ Commands:
                        (evaluation.json: confusion matrices, misclassified examples) and save it
                        under .labbook/models/NAME/VERSION/ with a model card.
                        PATH: a folder of IDX files (MNIST layout), an *-images-idx3-ubyte[.gz]
-                       file, or a CSV[.gz] with a label column
+                       file, a CSV[.gz] with a label column, or a folder of PNG images with one
+                       subfolder per class (or train/<class>/ and test/<class>/)
       --epochs N · --batch-size N · --lr X · --seed N · --name NAME · --limit N (train examples)
       --config FILE    JSON or YAML: data, model, epochs, batchSize, optimizer, learningRate,
                        validationSplit, testFraction, seed, earlyStoppingPatience, hidden
@@ -91,8 +92,8 @@ Commands:
       --model M        deploy NAME or NAME@VERSION instead of the newest (the gate still applies)
       --force          deploy past the gate (recorded as forced)
   rollback             restore the model that was in production before the current one
-  predict MODEL INPUT… classify CSV rows (label column optional), JSON arrays of raw values or
-                       IDX images; predictions below --min-confidence (0.8) are flagged review.
+  predict MODEL INPUT… classify CSV rows (label column optional), JSON arrays of raw values,
+                       IDX images or PNG files; predictions below --min-confidence (0.8) are flagged review.
                        Every prediction is logged for drift checks. --probabilities adds them all
   drift MODEL          logged prediction inputs vs the training profile (KS on per-example mean
                        intensity, PSI on the predicted class mix): drifted or not

@@ -11,7 +11,8 @@ import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { LabbookError } from '../core/errors';
 import type { DeploymentRecord, ModelRecord, Store } from '../store/db';
 import type { TrainConfig } from './config';
-import { type Dataset, loadData, readCsv, readIdxPair, readMaybeGzip } from './data';
+import { type Dataset, loadData, readCsv, readIdxPair, readMaybeGzip, readPng } from './data';
+import { withChannels } from './png';
 import { type Tf, loadEngine } from './engine';
 import type { DataProfile } from './profile';
 import { type LoadedModel, findModel, loadModel } from './registry';
@@ -138,13 +139,24 @@ export interface Prediction {
   probabilities?: number[];
 }
 
-/** Examples from prediction inputs: CSV rows (a label column, if any, ignored), IDX images, JSON arrays. */
-export function readInputs(file: string, features: number): { names: string[]; x: Float32Array; scale: (s: number) => void } {
+/**
+ * Examples from prediction inputs: CSV rows (a label column, if any, ignored), IDX images, JSON
+ * arrays, PNG images (of the model's size; gray or RGB converted to the model's channels).
+ */
+export function readInputs(file: string, shape: number[]): { names: string[]; x: Float32Array; scale: (s: number) => void } {
+  const features = shape.reduce((a, b) => a * b, 1);
   const rows: Float32Array[] = [];
   const names: string[] = [];
-  // IDX images come scaled to [0, 1]; raw CSV/JSON values are divided by the training scale.
+  // IDX and PNG images come scaled to [0, 1]; raw CSV/JSON values are divided by the training scale.
   let raw = false;
-  if (/images[-.]idx3-ubyte(\.gz)?$/.test(file)) {
+  if (/\.png$/i.test(file)) {
+    const img = readPng(file);
+    const [h, w, c] = shape;
+    if (shape.length !== 3 || (c !== 1 && c !== 3)) throw new LabbookError('BAD_DATA', `${file}: this model was trained on ${shape.join('×')} values, not images`);
+    if (img.width !== w || img.height !== h) throw new LabbookError('BAD_DATA', `${file} is ${img.width}×${img.height}; the model takes ${w}×${h} images (Labbook does not resize)`);
+    rows.push(withChannels(img, c));
+    names.push(path.basename(file));
+  } else if (/images[-.]idx3-ubyte(\.gz)?$/.test(file)) {
     const labels = file.replace(/images([-.])idx3/, 'labels$1idx1');
     const d = readIdxPair(file, labels);
     for (let i = 0; i < d.n; i++) {
@@ -204,7 +216,7 @@ export async function predict(store: Store, ref: string, inputs: string[], o: Pr
     const parts: Float32Array[] = [];
     for (const file of inputs) {
       if (!fs.existsSync(file)) throw new LabbookError('NOT_FOUND', `no input file ${file}`);
-      const r = readInputs(file, features);
+      const r = readInputs(file, loaded.card.data.shape);
       r.scale(loaded.card.data.scale);
       names.push(...r.names);
       parts.push(r.x);

@@ -12,10 +12,10 @@ import type { RunSummary } from '../protocol/dto';
 import type { TrainProgress } from '../protocol/training';
 import type { ModelRecord, Store } from '../store/db';
 import { captureSystem } from '../tracking/environment';
-import { hashFile } from '../tracking/hashing';
 import type { TrainConfig } from './config';
 import { type DataSplits, type Dataset, holdOut, loadData, seededRandom, shuffledIndexes, subset } from './data';
 import { type Engine, type Tf, loadEngine } from './engine';
+import { recordDataInputs } from './inputs';
 import { buildModel } from './models';
 import { dataProfile } from './profile';
 import { type Scores, confusionMatrix, scoresFrom } from './scores';
@@ -160,12 +160,7 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
     );
     store.addTag(run.id, `backend:${engine.backend}`);
     o.onStarted?.(run, engine);
-    const hashes: Record<string, string> = {};
-    for (const file of [...new Set([...splits.train.files, ...test.files])]) {
-      const h = await hashFile(store, file);
-      hashes[file] = h.sha256;
-      store.addInput(run.id, { path: file, size: h.size, mtimeMs: h.mtimeMs, sha256: h.sha256, declared: true });
-    }
+    const hashes = await recordDataInputs(store, run.id, [...new Set([...splits.train.files, ...test.files])]);
     if (o.configFile) store.addCode(run.id, { path: o.configFile, kind: 'config', blob: store.putBlob(fs.readFileSync(o.configFile)) });
     const system = await captureSystem();
     store.setEnvironment(run.id, { ...system, gpu: engine.gpu ?? system.gpu ?? null, extra: { backend: engine.backend, backendReason: engine.reason, tfjs: tf.version.tfjs } });
