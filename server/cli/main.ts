@@ -80,6 +80,8 @@ Commands:
                        file, a CSV[.gz] with a label column, or a folder of PNG images with one
                        subfolder per class (or train/<class>/ and test/<class>/)
       --epochs N · --batch-size N · --lr X · --seed N · --name NAME · --limit N (train examples)
+      --patience N     early stopping: stop after N epochs without a lower val_loss and keep
+                       the best epoch's weights (recorded: best_epoch, stopped_early_at_epoch)
       --config FILE    JSON or YAML: data, model, epochs, batchSize, optimizer, learningRate,
                        validationSplit, testFraction, seed, earlyStoppingPatience, hidden
       --backend B      tensorflow-gpu | tensorflow | wasm | cpu (default: the first that works)

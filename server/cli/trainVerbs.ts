@@ -46,6 +46,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
       seed: { value: true },
       backend: { value: true },
       limit: { value: true },
+      patience: { value: true },
     },
     async run(ctx, p) {
       if (p.positionals.length > 0) throw new UsageError(`'train' takes options only (got '${p.positionals[0]}')`);
@@ -60,6 +61,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
         seed: p.flags.get('seed'),
         backend: p.flags.get('backend'),
         limit: p.flags.get('limit'),
+        earlyStoppingPatience: p.flags.get('patience'),
       };
       if (!configFile && (!cli.data || !cli.model)) throw new UsageError("'train' needs --data PATH and --model mlp|cnn (or --config FILE)");
       const config = resolveConfig([...(configFile ? [{ source: configFile, values: readConfigFile(configFile) }] : []), { source: 'command line', values: cli }]);
@@ -98,6 +100,8 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
               model: r.model,
               backend: r.backend,
               epochs: r.epochs,
+              bestEpoch: r.bestEpoch,
+              stoppedEarlyAt: r.stoppedEarlyAt,
               samplesPerS: r.samplesPerS,
               durationS: r.durationS,
               test: { accuracy: r.test.accuracy, macro: r.test.macro, perClass: r.test.perClass, confusion: r.test.confusion, misclassified: r.misclassified },
@@ -112,6 +116,8 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
           ctx.err(`labbook: run ${r.run} cancelled after ${r.epochs} epoch(s); no model saved`);
           throw new LabbookError('BAD_ARGUMENT', 'training cancelled');
         }
+        if (r.stoppedEarlyAt) ctx.err(`labbook: stopped early at epoch ${r.stoppedEarlyAt} (val_loss not better for ${config.earlyStoppingPatience} epoch(s)); the model keeps epoch ${r.bestEpoch}'s weights`);
+        else if (r.bestEpoch !== null && r.bestEpoch !== r.epochs) ctx.err(`labbook: the model keeps epoch ${r.bestEpoch}'s weights (lowest val_loss)`);
         ctx.err(`labbook: run ${r.run} finished in ${r.durationS.toFixed(1)} s on ${r.backend} (${Math.round(r.samplesPerS)} samples/s); model ${r.model} — labbook confusion ${r.run}`);
       } finally {
         process.off('SIGINT', onSigint);
