@@ -174,11 +174,35 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
       const store = openExisting(ctx.workspace, 'model to deploy');
       try {
         const r = deploy(store, { model: p.flags.get('model') as string | undefined, threshold, force: p.flags.has('force') });
-        if (ctx.json) ctx.out(JSON.stringify({ deployed: r.deployed, model: r.model, reason: r.reason, forced: r.record?.forced ?? false }));
-        if (!r.deployed) throw new LabbookError('GATE_REFUSED', `not deployed: ${r.model}: ${r.reason}${r.reason.includes('already') ? '' : ' (--force deploys anyway, recorded as forced)'}`);
+        if (ctx.json) ctx.out(JSON.stringify({ deployed: r.deployed, model: r.model, reason: r.reason, how: r.how, forced: r.how === 'forced', chosen: r.how === 'chosen' }));
+        if (!r.deployed) {
+          const hint = r.reason.includes('already') ? '' : ' (--force deploys anyway, recorded as forced; --model NAME@VERSION deploys the model you name, recorded as chosen)';
+          throw new LabbookError('GATE_REFUSED', `not deployed: ${r.model}: ${r.reason}${hint}`);
+        }
         ctx.err(`labbook: deployed ${r.model} to production: ${r.reason}`);
       } finally {
         store.close();
+      }
+    },
+  },
+  deployments: {
+    flags: {},
+    run(ctx, p) {
+      if (p.positionals.length > 0) throw new UsageError(`'deployments' takes no arguments (got '${p.positionals[0]}')`);
+      const store = Store.open(ctx.workspace, { create: false });
+      const history = store ? store.deployments() : [];
+      store?.close();
+      if (ctx.json) {
+        ctx.out(JSON.stringify({ deployments: history }));
+        return;
+      }
+      if (history.length === 0) {
+        ctx.out('No deployments yet (labbook deploy).');
+        return;
+      }
+      for (const d of history) {
+        const how = d.gate.rollback ? 'rollback' : d.chosen ? 'chosen' : d.forced ? 'forced' : d.passed ? 'gate' : 'refused';
+        ctx.out(`${d.deployedAt.replace('T', ' ').slice(0, 19)}  ${d.model.padEnd(24)} ${how.padEnd(9)} ${String(d.gate.reason ?? '')}`);
       }
     },
   },

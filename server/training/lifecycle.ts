@@ -15,7 +15,7 @@ import { type Dataset, loadData, readCsv, readIdxPair, readMaybeGzip, readPng } 
 import { withChannels } from './png';
 import { type Tf, loadEngine } from './engine';
 import type { DataProfile } from './profile';
-import { type LoadedModel, findModel, loadModel } from './registry';
+import { type LoadedModel, findModel, loadModel, readModelFiles } from './registry';
 import { type Scores, confusionMatrix, scoresFrom } from './scores';
 
 async function predictBatches(tf: Tf, model: LayersModel, x: Float32Array, n: number, features: number): Promise<{ predicted: Int32Array; confidence: Float32Array; probabilities: Float32Array }> {
@@ -73,7 +73,10 @@ export async function evaluateModel(store: Store, ref: string, dataPath?: string
 }
 
 export interface DeployOptions {
-  /** NAME or NAME@VERSION; default the newest registered model. */
+  /**
+   * NAME or NAME@VERSION: deploy that model, chosen by the user, without the gate (recorded as
+   * chosen). Default: the newest registered model, through the gate.
+   */
   model?: string;
   threshold: number;
   force?: boolean;
@@ -83,18 +86,23 @@ export interface DeployResult {
   deployed: boolean;
   model: string;
   reason: string;
+  /** How it went to production: through the gate, forced past it, or chosen by name. */
+  how: 'gate' | 'forced' | 'chosen' | null;
   record: DeploymentRecord;
 }
 
 /**
- * The quality gate: the candidate's test accuracy must reach `threshold` and not be worse than the
- * production model's. `force` deploys anyway and is recorded as forced. A refused deployment is
- * recorded too (passed = false) and changes nothing else.
+ * The quality gate: the newest model's test accuracy must reach `threshold` and not be worse than
+ * the production model's. `force` deploys anyway and is recorded as forced; a model named by the
+ * user is deployed without the gate and recorded as chosen (the gate's figures kept with it). A
+ * refused deployment is recorded too (passed = false) and changes nothing else. A model whose
+ * folder is missing or damaged is never deployed (refused before anything is recorded).
  */
 export function deploy(store: Store, o: DeployOptions): DeployResult {
   const all = store.listModels();
   if (all.length === 0) throw new LabbookError('NOT_FOUND', 'no models to deploy (labbook train … first)');
   const candidate = o.model ? findModel(store, o.model) : [...all].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id - b.id).pop()!;
+  readModelFiles(store, candidate);
   const name = `${candidate.name}@${candidate.version}`;
   const current = all.find((m) => m.stage === 'production');
   const acc = candidate.metrics.test_accuracy;
@@ -110,20 +118,27 @@ export function deploy(store: Store, o: DeployOptions): DeployResult {
     reason = `test accuracy ${pct(acc)} ≥ ${pct(o.threshold)}${current ? ` and ≥ production ${current.name}@${current.version} (${pct(currentAcc ?? 0)})` : ''}`;
   }
   const already = current?.id === candidate.id;
-  const forced = !passed && !!o.force && !already;
+  if (already) return { deployed: false, model: name, reason, how: null, record: store.deployments()[0] };
+  // Naming a model is choosing it: the gate's verdict is kept for the record, not applied.
+  const chosen = !!o.model;
+  const forced = !passed && !chosen && !!o.force;
+  const how = chosen ? 'chosen' : passed ? 'gate' : forced ? 'forced' : null;
+  if (chosen) reason = `chosen by name${passed ? ` (the gate would pass: ${reason})` : `, past the gate (${reason})`}`;
+  else if (forced) reason = `forced past the gate: ${reason}`;
   const gate = { accuracy: acc ?? null, threshold: o.threshold, production: current ? `${current.name}@${current.version}` : null, productionAccuracy: currentAcc ?? null, reason };
-  if (already) return { deployed: false, model: name, reason, record: store.deployments()[0] };
-  const record = store.recordDeployment(candidate.id, { gate, passed, forced, by: os.userInfo().username });
-  return { deployed: passed || forced, model: name, reason: forced ? `forced past the gate: ${reason}` : reason, record };
+  const record = store.recordDeployment(candidate.id, { gate, passed, forced, chosen, by: os.userInfo().username });
+  return { deployed: how !== null, model: name, reason, how, record };
 }
 
 /** Restores the model that was in production before the current one. */
 export function rollback(store: Store): { model: string; from: string } {
-  const deployed = store.deployments().filter((d) => d.passed || d.forced);
+  const deployed = store.deployments().filter((d) => d.passed || d.forced || d.chosen);
   if (deployed.length === 0) throw new LabbookError('NOT_FOUND', 'nothing has been deployed, so there is nothing to roll back');
   const current = deployed[0];
   const previous = deployed.find((d) => d.modelId !== current.modelId);
   if (!previous) throw new LabbookError('NOT_FOUND', `${current.model} is the only model ever deployed: there is no earlier one to restore`);
+  const record = store.listModels().find((m) => m.id === previous.modelId);
+  if (record) readModelFiles(store, record);
   store.recordDeployment(previous.modelId, { gate: { rollback: true, from: current.model, reason: `rolled back from ${current.model}` }, passed: true, forced: false, by: os.userInfo().username });
   return { model: previous.model, from: current.model };
 }
