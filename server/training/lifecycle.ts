@@ -342,7 +342,7 @@ export function drift(store: Store, ref: string, o: { alpha?: number; psiLimit?:
   try {
     profile = (JSON.parse(fs.readFileSync(path.join(dir, 'card.json'), 'utf8')) as { profile: DataProfile }).profile;
   } catch (e) {
-    throw new LabbookError('BAD_MODEL', `model ${record.name}@${record.version}: its model card cannot be read (${(e as Error).message})`);
+    throw new LabbookError('BAD_MODEL', `model ${record.name}@${record.version} (${record.path}): card.json cannot be read (${(e as Error).message})`);
   }
   const logged = store.predictions(record.id).map((p) => JSON.parse(p.output) as { class: number; mean: number });
   const name = `${record.name}@${record.version}`;
