@@ -10,6 +10,7 @@ import { LabbookError } from '../core/errors';
 export const MODEL_KINDS = ['mlp', 'cnn'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 export interface TrainConfig {
   data: string;
@@ -18,7 +19,7 @@ export interface TrainConfig {
   name?: string;
   epochs: number;
   batchSize: number;
-  optimizer: (typeof OPTIMIZERS)[number];
+  optimizer: OptimizerName;
   learningRate: number;
   /** Fraction of the training split used for val_* metrics and early stopping. */
   validationSplit: number;

@@ -15,6 +15,7 @@ import { captureSystem } from '../tracking/environment';
 import type { TrainConfig } from './config';
 import { type DataSplits, type Dataset, holdOut, loadData, seededRandom, shuffledIndexes, subset } from './data';
 import { type Engine, type Tf, loadEngine } from './engine';
+import { fastStep } from './fastStep';
 import { recordDataInputs } from './inputs';
 import { buildModel } from './models';
 import { dataProfile } from './profile';
@@ -68,7 +69,8 @@ interface Example {
 
 const MISCLASSIFIED_PER_CELL = 5;
 
-function tensors(tf: Tf, d: Dataset, idx: ArrayLike<number> | null, from: number, to: number, classes: number): { x: Tensor; y: Tensor } {
+/** Examples `from`–`to` of `idx` (or of the data set in order) as one batch of features and labels. */
+function batchOf(d: Dataset, idx: ArrayLike<number> | null, from: number, to: number): { x: Float32Array; y: Int32Array } {
   const f = d.x.length / d.n;
   const n = to - from;
   const x = new Float32Array(n * f);
@@ -78,7 +80,12 @@ function tensors(tf: Tf, d: Dataset, idx: ArrayLike<number> | null, from: number
     x.set(d.x.subarray(k * f, (k + 1) * f), i * f);
     y[i] = d.y[k];
   }
-  return tf.tidy(() => ({ x: tf.tensor2d(x, [n, f]), y: tf.oneHot(tf.tensor1d(y, 'int32'), classes) }));
+  return { x, y };
+}
+
+function tensors(tf: Tf, d: Dataset, idx: ArrayLike<number> | null, from: number, to: number, classes: number): { x: Tensor; y: Tensor } {
+  const { x, y } = batchOf(d, idx, from, to);
+  return tf.tidy(() => ({ x: tf.tensor2d(x, [y.length, x.length / y.length]), y: tf.oneHot(tf.tensor1d(y, 'int32'), classes) }));
 }
 
 /** Predicted class and its probability for every example, in batches. */
@@ -126,6 +133,9 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
   const model = buildModel(tf, cfg.model, trainSet.shape, classes, cfg);
   const optimizer = cfg.optimizer === 'sgd' ? tf.train.sgd(cfg.learningRate) : cfg.optimizer === 'rmsprop' ? tf.train.rmsprop(cfg.learningRate) : tf.train.adam(cfg.learningRate);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  // On wasm the model trains through Labbook's explicit step (fastStep.ts); elsewhere, or for a
+  // layer it does not know, through tfjs-layers' trainOnBatch.
+  const fast = fastStep(tf, model, cfg, seededRandom(cfg.seed + 2));
 
   const dataName = path.basename(cfg.data).replace(/\.gz$/i, '').replace(/\.csv$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '-') || 'data';
   const modelName = cfg.name ?? `${dataName}-${cfg.model}`;
@@ -156,6 +166,7 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
       run.id,
       {
         backend: engine.backend,
+        train_step: fast ? 'labbook' : 'tfjs-layers',
         test_split: splits.testSource === 'file' ? 'test file' : `held out ${cfg.testFraction}`,
         train_examples: trainSet.n,
         val_examples: valSet?.n ?? 0,
@@ -200,15 +211,22 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
         }
         const from = b * cfg.batchSize;
         const to = Math.min(trainSet.n, from + cfg.batchSize);
-        const { x, y } = tensors(tf, trainSet, order, from, to, classes);
-        const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+        let loss: number;
+        let acc: number;
+        if (fast) {
+          const batch = batchOf(trainSet, order, from, to);
+          ({ loss, accuracy: acc } = fast.step(batch.x, batch.y, to - from));
+        } else {
+          const { x, y } = tensors(tf, trainSet, order, from, to, classes);
+          [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+          tf.dispose([x, y]);
+        }
         // tfjs resolves on microtasks only: give the event loop a turn so the server keeps
         // answering requests (and sees a cancel) while it trains.
         if (performance.now() - lastYield > 20) {
           await new Promise((r) => setImmediate(r));
           lastYield = performance.now();
         }
-        tf.dispose([x, y]);
         lossSum += loss * (to - from);
         accSum += acc * (to - from);
         seen += to - from;
@@ -307,6 +325,7 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
     throw e;
   } finally {
     tf.dispose(bestWeights);
+    fast?.dispose();
     model.dispose();
   }
 }

@@ -1,6 +1,7 @@
 /**
  * npm run bench:train — the same small CNN (conv8 3×3 → maxpool 2 → dense 10) on the same
- * Fashion-MNIST subset, trained by Labbook's engine on each backend that works here and by
+ * Fashion-MNIST subset, trained by Labbook's engine on each backend that works here (on wasm both
+ * with Labbook's explicit step, as `labbook train` trains, and with tfjs-layers' trainOnBatch) and by
  * PyTorch CPU (Debian python3-torch, /usr/bin/python3) in the same run: samples/s (median of the
  * epochs after the first) and test accuracy after the same epochs; then the seed digit CNN on wasm
  * against PyTorch. Last line: one JSON object of figures.
@@ -10,8 +11,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { loadData, subset } from '../../server/training/data';
+import { loadData, seededRandom, subset } from '../../server/training/data';
 import { loadEngine } from '../../server/training/engine';
+import { fastStep } from '../../server/training/fastStep';
 import { buildModel } from '../../server/training/models';
 
 const FASHION = process.env.BENCH_FASHION_DIR ?? '/usr/share/datasets/fashion-mnist';
@@ -34,14 +36,23 @@ function smallCnn(): tf.LayersModel {
   return m;
 }
 
-async function labbook(kind: Kind, x: Float32Array, y: Int32Array, n: number, tx: Float32Array, ty: Int32Array, epochs: number) {
+/**
+ * Labbook's training step on the current backend: the explicit step (fastStep.ts) where it applies,
+ * as `labbook train` uses it, or tfjs-layers' trainOnBatch (`layers: true`, or a backend without it).
+ */
+async function labbook(kind: Kind, x: Float32Array, y: Int32Array, n: number, tx: Float32Array, ty: Int32Array, epochs: number, layers = false) {
   const model = kind === 'small' ? smallCnn() : buildModel(tf, 'cnn', [28, 28, 1], 10, { seed: 1, hidden: 128 });
   model.compile({ optimizer: tf.train.adam(0.001), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const fast = layers ? null : fastStep(tf, model, { optimizer: 'adam', learningRate: 0.001 }, seededRandom(3));
   const rates: number[] = [];
   for (let e = 0; e < epochs; e++) {
     const t0 = performance.now();
     for (let from = 0; from < n; from += BATCH) {
       const to = Math.min(n, from + BATCH);
+      if (fast) {
+        fast.step(x.subarray(from * 784, to * 784), y.subarray(from, to), to - from);
+        continue;
+      }
       const xs = tf.tensor2d(x.subarray(from * 784, to * 784), [to - from, 784]);
       const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(y.subarray(from, to), 'int32'), 10));
       await model.trainOnBatch(xs, ys);
@@ -52,8 +63,9 @@ async function labbook(kind: Kind, x: Float32Array, y: Int32Array, n: number, tx
   const pred = tf.tidy(() => tf.argMax(model.predict(tf.tensor2d(tx, [ty.length, 784])) as tf.Tensor, 1));
   const p = await pred.data();
   pred.dispose();
+  fast?.dispose();
   model.dispose();
-  return { samplesPerS: epochs > 1 ? median(rates.slice(1)) : rates[0], accuracy: Array.from(p).reduce((a: number, v, i) => a + (v === ty[i] ? 1 : 0), 0) / ty.length };
+  return { step: fast ? 'labbook' : 'tfjs-layers', samplesPerS: epochs > 1 ? median(rates.slice(1)) : rates[0], accuracy: Array.from(p).reduce((a: number, v, i) => a + (v === ty[i] ? 1 : 0), 0) / ty.length };
 }
 
 const TORCH = `
@@ -111,10 +123,13 @@ async function main() {
     if (engine.backend !== backend) continue;
     // The pure-JS cpu backend is ~50× slower: a tenth of the data keeps the run short.
     const n = backend === 'cpu' ? Math.min(TRAIN, 640) : TRAIN;
-    const r = await labbook('small', train.x, train.y, n, test.x, test.y, backend === 'cpu' ? 2 : EPOCHS);
-    const ratio = 'samplesPerS' in pt ? r.samplesPerS / pt.samplesPerS! : null;
-    figures[`labbook_${backend}_small`] = { ...r, ratio_to_pytorch: ratio };
-    console.log(`  labbook ${backend.padEnd(5)} small CNN: ${Math.round(r.samplesPerS)} samples/s${ratio !== null ? ` (${ratio.toFixed(2)}× PyTorch)` : ''}, test acc ${r.accuracy.toFixed(4)}${backend === 'cpu' ? ` (${n} examples, 2 epochs)` : ''}`);
+    const runs = backend === 'wasm' ? [false, true] : [true];
+    for (const layers of runs) {
+      const r = await labbook('small', train.x, train.y, n, test.x, test.y, backend === 'cpu' ? 2 : EPOCHS, layers);
+      const ratio = 'samplesPerS' in pt ? r.samplesPerS / pt.samplesPerS! : null;
+      figures[`labbook_${backend}${layers && backend === 'wasm' ? '_layers' : ''}_small`] = { ...r, ratio_to_pytorch: ratio };
+      console.log(`  labbook ${backend.padEnd(5)} small CNN (${r.step} step): ${Math.round(r.samplesPerS)} samples/s${ratio !== null ? ` (${ratio.toFixed(2)}× PyTorch)` : ''}, test acc ${r.accuracy.toFixed(4)}${backend === 'cpu' ? ` (${n} examples, 2 epochs)` : ''}`);
+    }
   }
   // The seed digit CNN (conv32 → conv64 → pool → dropout → dense128): wasm only (cpu is < 1 sample/s).
   const seedN = Math.min(TRAIN, Number(process.env.BENCH_SEED_TRAIN ?? 1280));
