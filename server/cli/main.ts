@@ -98,9 +98,9 @@ Commands:
                        refused, rollback) and the reason
   rollback             restore the model that was in production before the current one
   predict MODEL INPUT… classify CSV rows (label column optional), JSON arrays of raw values,
-                       IDX images or PNG files; predictions below --min-confidence (0.8) are
-                       flagged review. Every prediction is logged for drift checks.
-                       --probabilities adds them all
+                       IDX images, PNG files or folders of PNG files; predictions below
+                       --min-confidence (0.8) are flagged review. Every prediction is logged
+                       for drift checks. --probabilities adds them all
   drift MODEL          logged prediction inputs vs the training profile (KS on per-example mean
                        intensity, PSI on the predicted class mix): drifted or not
   diff A B             cell-by-cell diff of two notebooks: moves, edits (changed words marked),

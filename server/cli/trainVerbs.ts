@@ -223,7 +223,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
   predict: {
     flags: { 'min-confidence': { value: true }, probabilities: {} },
     async run(ctx, p) {
-      if (p.positionals.length < 2) throw new UsageError(`'predict' needs a MODEL and at least one INPUT file (CSV rows, JSON arrays, IDX images, PNG files)`);
+      if (p.positionals.length < 2) throw new UsageError(`'predict' needs a MODEL and at least one INPUT (CSV rows, JSON arrays, IDX images, PNG files or a folder of them)`);
       const [ref, ...inputs] = p.positionals;
       const minConfidence = numberFlag(p, 'min-confidence', 0.8, 0, 1);
       const store = openExisting(ctx.workspace, `model '${ref}'`);

@@ -217,6 +217,21 @@ export function readInputs(file: string, shape: number[]): { names: string[]; x:
   };
 }
 
+/** The PNG files in a folder and its subfolders (hidden ones skipped), sorted by path. */
+function pngFilesUnder(dir: string): string[] {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else if (/\.png$/i.test(e.name)) files.push(path.join(d, e.name));
+    }
+  };
+  walk(dir);
+  if (files.length === 0) throw new LabbookError('BAD_DATA', `${dir}: a folder given to predict must hold PNG images (in it or its subfolders); it has none`);
+  return files.sort();
+}
+
 export interface PredictOptions {
   minConfidence: number;
   probabilities?: boolean;
@@ -229,12 +244,16 @@ export async function predict(store: Store, ref: string, inputs: string[], o: Pr
     const features = loaded.card.data.shape.reduce((a, b) => a * b, 1);
     const names: string[] = [];
     const parts: Float32Array[] = [];
-    for (const file of inputs) {
-      if (!fs.existsSync(file)) throw new LabbookError('NOT_FOUND', `no input file ${file}`);
-      const r = readInputs(file, loaded.card.data.shape);
-      r.scale(loaded.card.data.scale);
-      names.push(...r.names);
-      parts.push(r.x);
+    for (const input of inputs) {
+      if (!fs.existsSync(input)) throw new LabbookError('NOT_FOUND', `no input file ${input}`);
+      const folder = fs.statSync(input).isDirectory();
+      for (const file of folder ? pngFilesUnder(input) : [input]) {
+        const r = readInputs(file, loaded.card.data.shape);
+        r.scale(loaded.card.data.scale);
+        // A folder's images are named by their path in it (class subfolders show).
+        names.push(...(folder ? [path.relative(input, file).split(path.sep).join('/')] : r.names));
+        parts.push(r.x);
+      }
     }
     const x = new Float32Array(names.length * features);
     let at = 0;

@@ -171,6 +171,22 @@ describe('labbook train/predict/drift on PNG folders (CLI)', () => {
     assert.match(shifted.reasons[0], /input intensities differ/);
   });
 
+  it('predicts every PNG of a folder (and its class subfolders), named by their path in it', () => {
+    const p = cli('predict', 'patterns-mlp', data, '--json');
+    assert.equal(p.code, 0, p.stderr);
+    const preds = JSON.parse(p.stdout).predictions as Array<{ input: string; class: string }>;
+    assert.equal(preds.length, 240);
+    assert.equal(preds[0].input, 'bars/000.png');
+    const right = preds.filter((x) => x.input.split('/')[0] === x.class).length;
+    assert.ok(right >= 228, `${right}/240 right`);
+    const empty = path.join(ws, 'no-images');
+    fs.mkdirSync(empty);
+    fs.writeFileSync(path.join(empty, 'readme.txt'), 'x');
+    const none = cli('predict', 'patterns-mlp', empty);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no-images: a folder given to predict must hold PNG images .*; it has none/);
+  });
+
   it('refuses a PNG of another size, and bad image folders before recording a run', () => {
     const odd = writePng(path.join(ws, 'odd.png'), grayPng(7, 8, new Array(56).fill(0)));
     const p = cli('predict', 'patterns-mlp', odd);
