@@ -28,10 +28,27 @@ const common = {
 };
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
 
+/**
+ * TensorFlow.js and the training code are their own bundle, dist/training.js: in the server, the
+ * CLI and the training worker, imports of server/training/lib become `require('./training.js')`,
+ * evaluated only by the commands that train or predict.
+ */
+const trainingApart = {
+  name: 'training-apart',
+  setup(build) {
+    build.onResolve({ filter: /[\\/]training[\\/]lib$|^\.\/lib$/ }, (a) => {
+      const resolved = path.resolve(a.resolveDir, a.path);
+      return resolved === path.join(root, 'server', 'training', 'lib') ? { path: './training.js', external: true } : undefined;
+    });
+  },
+};
+
 const targets = [
   { ...node, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
-  { ...node, entryPoints: { server: 'server/server.ts' }, outdir: 'dist' },
-  { ...node, entryPoints: { cli: 'server/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: { server: 'server/server.ts' }, outdir: 'dist', plugins: [trainingApart] },
+  { ...node, entryPoints: { cli: 'server/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' }, plugins: [trainingApart] },
+  { ...node, entryPoints: { trainWorker: 'server/training/worker.ts' }, outdir: 'dist', plugins: [trainingApart] },
+  { ...node, entryPoints: { training: 'server/training/lib.ts' }, outdir: 'dist' },
   {
     ...common,
     platform: 'browser',
@@ -66,6 +83,17 @@ if (tests) {
   });
 }
 
+/**
+ * Copies by writing beside the target and renaming over it: a process still running the old
+ * build (a long `labbook train`, the extension's server) keeps the file it mapped. Copying in
+ * place rewrote a loaded shared library under a training run and killed it.
+ */
+function replaceFile(from, to) {
+  const tmp = `${to}.${process.pid}.tmp`;
+  fs.copyFileSync(from, tmp);
+  fs.renameSync(tmp, to);
+}
+
 // tfjs-backend-wasm's binaries (SIMD, and plain for CPUs without SIMD), loaded at run time from
 // dist/wasm beside the server and CLI bundles. Node runs it single-threaded: the threaded build stays out.
 function copyWasm() {
@@ -73,7 +101,7 @@ function copyWasm() {
   const from = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   const dir = path.join(root, 'dist', 'wasm');
   fs.mkdirSync(dir, { recursive: true });
-  for (const f of ['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm.wasm']) fs.copyFileSync(path.join(from, f), path.join(dir, f));
+  for (const f of ['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm.wasm']) replaceFile(path.join(from, f), path.join(dir, f));
 }
 
 function copyNative() {
@@ -85,7 +113,7 @@ function copyNative() {
   }
   const dir = path.join(root, 'dist', 'native');
   fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(addon, path.join(dir, 'better_sqlite3.node'));
+  replaceFile(addon, path.join(dir, 'better_sqlite3.node'));
   // The ABI the addon was built for is the ABI of the Node that ran its install, found from the
   // addon itself: loading it here (same Node as `npm ci`) proves it matches process.versions.modules.
   process.dlopen({ exports: {} }, path.join(dir, 'better_sqlite3.node'));

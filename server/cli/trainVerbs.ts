@@ -3,10 +3,11 @@ import * as path from 'path';
 import { LabbookError } from '../core/errors';
 import { Store } from '../store/db';
 import { type TrainConfig, readConfigFile, resolveConfig } from '../training/config';
-// The training modules pull in TensorFlow.js: loaded by the verbs that use them, so every other
-// `labbook` command starts without it.
-const training = () => import('../training/train');
-const lifecycle = () => import('../training/lifecycle');
+// The training modules pull in TensorFlow.js: loaded (dist/training.js) by the verbs that use
+// them, so every other `labbook` command starts without it.
+const training = () => import('../training/lib');
+const lifecycle = training;
+import { loadTrainingData } from '../training/data';
 import { type FlagSpec, type Parsed, UsageError } from './args';
 
 interface Ctx {
@@ -65,7 +66,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
       };
       if (!configFile && (!cli.data || !cli.model)) throw new UsageError("'train' needs --data PATH and --model mlp|cnn (or --config FILE)");
       const config = resolveConfig([...(configFile ? [{ source: configFile, values: readConfigFile(configFile) }] : []), { source: 'command line', values: cli }]);
-      const { loadTrainingData, train } = await training();
+      const { train } = await training();
       const data = loadTrainingData(config);
       const store = Store.open(ctx.workspace, { create: true })!;
       const abort = new AbortController();
@@ -85,7 +86,10 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
             const now = Date.now();
             if (now - lastLine < 2000 || ctx.json) return;
             lastLine = now;
-            ctx.err(`labbook: epoch ${pr.epoch}/${pr.epochs} batch ${pr.batch}/${pr.batches} loss ${pr.loss.toFixed(4)} · ${Math.round(pr.samplesPerS)} samples/s`);
+            // Time left for training itself (each epoch's evaluation comes on top).
+            const left = ((pr.epochs - pr.epoch) * pr.batches + (pr.batches - pr.batch)) * config.batchSize;
+            const eta = pr.samplesPerS > 0 ? ` · ~${duration(left / pr.samplesPerS)} left` : '';
+            ctx.err(`labbook: epoch ${pr.epoch}/${pr.epochs} batch ${pr.batch}/${pr.batches} loss ${pr.loss.toFixed(4)} · ${Math.round(pr.samplesPerS)} samples/s${eta}`);
           },
           onEpoch: (epoch, m) =>
             ctx.err(
@@ -261,3 +265,11 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+/** 75 → '1m15s', 4000 → '1h06m'. */
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

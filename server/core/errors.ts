@@ -29,6 +29,14 @@ export class LabbookError extends Error {
     this.name = 'LabbookError';
     this.code = code;
   }
+
+  /**
+   * By shape, not by class: dist/training.js carries its own copy of this class, and its errors
+   * must still be Labbook errors (codes, exit statuses) to the server and the CLI.
+   */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return v instanceof Error && v.name === 'LabbookError' && typeof (v as { code?: unknown }).code === 'string';
+  }
 }
 
 export function isLabbookError(e: unknown): e is LabbookError {

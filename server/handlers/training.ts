@@ -10,9 +10,8 @@ import { LabbookError, describeError } from '../core/errors';
 import type { StoreHandle } from '../core/storeHandle';
 import type { ModelDto, PredictParams, PredictResult, TrainEndedParams, TrainJobDto, TrainProgressParams, TrainStartParams, TrainStartResult } from '../protocol/training';
 import { readConfigFile, resolveConfig, type TrainConfig } from '../training/config';
-import type { DataSplits } from '../training/data';
-import { predictValues } from '../training/lifecycle';
-import { loadTrainingData, train } from '../training/train';
+import { type DataSplits, loadTrainingData } from '../training/data';
+import { trainInWorker } from '../training/workerHost';
 
 export interface TrainingEvents {
   progress(p: TrainProgressParams): void;
@@ -26,7 +25,8 @@ interface Job {
   jobId: string;
   config: TrainConfig;
   configFile?: string;
-  data: DataSplits;
+  /** The checked data until the job starts. */
+  data: DataSplits | null;
   abort: AbortController;
   runId: string | null;
   label: string;
@@ -69,7 +69,10 @@ export class TrainingJobs {
     let backend: string | null = null;
     try {
       const store = this.handle.getOrCreate();
-      const r = await train(
+      const data = job.data;
+      // The worker has its own copy now; the queue need not hold the examples any longer.
+      job.data = null;
+      const r = await trainInWorker(
         store,
         {
           workspace: this.handle.workspace!,
@@ -89,7 +92,7 @@ export class TrainingJobs {
             this.events.changed();
           },
         },
-        job.data,
+        data!,
       );
       this.events.ended({ jobId: job.jobId, runId: r.run, status: r.status, model: r.model, testAccuracy: r.test.accuracy, backend: r.backend });
     } catch (e) {
@@ -130,6 +133,7 @@ export class TrainingJobs {
   async predict(p: PredictParams): Promise<PredictResult> {
     const store = this.handle.get();
     if (!store) throw new LabbookError('NO_STORE', 'This workspace has no Labbook store, so no models.');
+    const { predictValues } = await import('../training/lib');
     const { input: _input, classIndex: _ci, ...r } = await predictValues(store, p.model, p.values, { minConfidence: p.minConfidence ?? 0.8, probabilities: p.probabilities });
     return r;
   }

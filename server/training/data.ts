@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { LabbookError, describeError } from '../core/errors';
+import type { TrainConfig } from './config';
 import { type Image, PngError, decodePng, looksGray, withChannels } from './png';
 
 export interface Dataset {
@@ -351,4 +352,9 @@ export function loadData(dataPath: string, options: LoadOptions = {}): DataSplit
     return { ...holdOut(readIdxPair(p, labels), fraction, seed), testSource: 'held-out', format: 'idx' };
   }
   throw new LabbookError('BAD_DATA', `${p}: give a folder of IDX files, an *-images-idx3-ubyte[.gz] file or a .csv[.gz] file`);
+}
+
+/** Reads and checks the data of a config; callers do this before opening the store, so bad data records nothing. */
+export function loadTrainingData(cfg: TrainConfig): DataSplits {
+  return loadData(cfg.data, { testFraction: cfg.testFraction, seed: cfg.seed, labelColumn: cfg.labelColumn });
 }

@@ -13,7 +13,7 @@ import type { TrainProgress } from '../protocol/training';
 import type { ModelRecord, Store } from '../store/db';
 import { captureSystem } from '../tracking/environment';
 import type { TrainConfig } from './config';
-import { type DataSplits, type Dataset, holdOut, loadData, seededRandom, shuffledIndexes, subset } from './data';
+import { type DataSplits, type Dataset, holdOut, loadTrainingData, seededRandom, shuffledIndexes, subset } from './data';
 import { type Engine, type Tf, loadEngine } from './engine';
 import { fastStep } from './fastStep';
 import { recordDataInputs } from './inputs';
@@ -29,15 +29,12 @@ export interface TrainOptions {
   configFile?: string;
   command?: string;
   signal?: AbortSignal;
-  onStarted?: (run: RunSummary, engine: Engine) => void;
+  onStarted?: (run: RunSummary, engine: Pick<Engine, 'backend' | 'reason' | 'gpu'>) => void;
   onProgress?: (p: TrainProgress) => void;
   onEpoch?: (epoch: number, metrics: Record<string, number>) => void;
 }
 
-/** Reads and checks the data of a config; callers do this before opening the store, so bad data records nothing. */
-export function loadTrainingData(cfg: TrainConfig): DataSplits {
-  return loadData(cfg.data, { testFraction: cfg.testFraction, seed: cfg.seed, labelColumn: cfg.labelColumn });
-}
+export { loadTrainingData };
 
 export interface TrainResult {
   run: string;

@@ -90,4 +90,30 @@ describe('training jobs in the server', { skip: !fs.existsSync(DIGITS_CSV) && 'n
     await assert.rejects(untrusted.conn.sendRequest(TrainStartRequest, { data: DIGITS_CSV, model: 'mlp' }), /untrusted workspace/);
     await untrusted.stop();
   });
+
+  const FASHION = '/usr/share/datasets/fashion-mnist';
+  it('trains in a worker thread: the server keeps answering at once while a CNN step takes ~0.3 s', { skip: !fs.existsSync(FASHION) && 'no dataset-fashion-mnist' }, async () => {
+    const ws = tempWorkspace();
+    fs.writeFileSync(`${ws}/cnn.json`, JSON.stringify({ data: FASHION, model: 'cnn', epochs: 1, batchSize: 64, limit: 1280, name: 'fashion' }));
+    const s = await startTrainingServer(ws);
+    try {
+      const job = await s.conn.sendRequest(TrainStartRequest, { config: 'cnn.json' });
+      await s.until(() => s.progress.some((p) => p.jobId === job.jobId && p.batch > 0));
+      // In the server's own thread every request would wait for the step in progress.
+      const waits: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const t0 = performance.now();
+        const jobs = await s.conn.sendRequest(TrainJobsRequest);
+        waits.push(performance.now() - t0);
+        assert.equal(jobs[0]?.state, 'running');
+        await new Promise((r) => setTimeout(r, 37));
+      }
+      assert.ok(Math.max(...waits) < 150, `answers took ${waits.map((w) => Math.round(w)).join(', ')} ms`);
+      assert.equal(await s.conn.sendRequest(TrainCancelRequest, { jobId: job.jobId }), true);
+      await s.until(() => s.ended.some((e) => e.jobId === job.jobId));
+      assert.equal(s.ended.find((e) => e.jobId === job.jobId)!.status, 'cancelled');
+    } finally {
+      await s.stop();
+    }
+  });
 });
