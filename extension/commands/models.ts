@@ -13,6 +13,7 @@ import {
   type DeployResult,
   DeploymentsRequest,
   type DeploymentDto,
+  deploymentOutcome,
   DriftRequest,
   type DriftResult,
   EvaluateModelRequest,
@@ -146,7 +147,7 @@ export class ModelCommands implements vscode.Disposable {
         ...(trusted
           ? [
               { label: '$(beaker) Evaluate', description: 'on its held-out test split; opens the confusion matrix', action: 'evaluate' as const },
-              ...(model.stage === 'production' ? [] : [{ label: '$(rocket) Deploy', description: `through the quality gate (test accuracy ≥ ${pct(this.threshold())}, not worse than production)`, action: 'deploy' as const }]),
+              ...(model.stage === 'production' ? [] : [{ label: '$(rocket) Deploy', description: 'this model, by name: no quality gate (recorded as chosen)', action: 'deploy' as const }]),
               { label: '$(symbol-event) Predict…', description: 'classify the files you pick; every prediction is logged', action: 'predict' as const },
             ]
           : []),
@@ -245,7 +246,7 @@ export class ModelCommands implements vscode.Disposable {
       const newest = [...models].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.version - a.version)[0];
       const items: (vscode.QuickPickItem & { model?: ModelDto })[] = [
         { label: '$(arrow-up) The newest model, through the quality gate', description: ref(newest), detail: `deployed only if its test accuracy is ≥ ${pct(threshold)} and not worse than production's` },
-        { label: 'A specific model', kind: vscode.QuickPickItemKind.Separator },
+        { label: 'A specific model, by name: no gate, recorded as chosen', kind: vscode.QuickPickItemKind.Separator },
         ...ordered(models).map(modelItem),
       ];
       const pick = await this.quickPick(items, 'Deploy which model to production?');
@@ -340,13 +341,12 @@ export class ModelCommands implements vscode.Disposable {
       void vscode.window.showInformationMessage('Labbook: nothing has been deployed yet ("Labbook: Deploy Model…").');
       return history;
     }
-    const outcome = (d: DeploymentDto) => (d.rollback ? 'rollback' : d.forced ? 'forced' : d.passed ? 'deployed' : 'refused');
     await this.reports.open(
       'Deployment history',
       [
         'Deployment history (newest first)',
         '',
-        textTable(['when', 'model', 'outcome', 'by', 'reason'], history.map((d) => [d.deployedAt.replace('T', ' ').slice(0, 19), d.model, outcome(d), d.by ?? '', d.reason])),
+        textTable(['when', 'model', 'outcome', 'by', 'reason'], history.map((d) => [d.deployedAt.replace('T', ' ').slice(0, 19), d.model, deploymentOutcome(d), d.by ?? '', d.reason])),
         '',
       ].join('\n'),
     );

@@ -77,8 +77,11 @@ Commands:
                        (evaluation.json: confusion matrices, misclassified examples) and save it
                        under .labbook/models/NAME/VERSION/ with a model card.
                        PATH: a folder of IDX files (MNIST layout), an *-images-idx3-ubyte[.gz]
-                       file, or a CSV[.gz] with a label column
+                       file, a CSV[.gz] with a label column, or a folder of PNG images with one
+                       subfolder per class (or train/<class>/ and test/<class>/)
       --epochs N · --batch-size N · --lr X · --seed N · --name NAME · --limit N (train examples)
+      --patience N     early stopping: stop after N epochs without a lower val_loss and keep
+                       the best epoch's weights (recorded: best_epoch, stopped_early_at_epoch)
       --config FILE    JSON or YAML: data, model, epochs, batchSize, optimizer, learningRate,
                        validationSplit, testFraction, seed, earlyStoppingPatience, hidden
       --backend B      tensorflow-gpu | tensorflow | wasm | cpu (default: the first that works)
@@ -88,14 +91,16 @@ Commands:
       --data PATH      evaluate on this data's test split instead of the training data's
   deploy               put the newest model in production if its test accuracy ≥ --threshold
                        (default 0.95) and not worse than production's; exit 1 with the reason if not
-      --model M        deploy NAME or NAME@VERSION instead of the newest (the gate still applies)
-      --force          deploy past the gate (recorded as forced)
+      --model M        deploy this model (NAME or NAME@VERSION) without the gate, recorded as
+                       chosen; a missing or damaged model is still refused
+      --force          deploy the newest past the gate (recorded as forced)
+  deployments          deployment history, newest first: model, how (gate, forced, chosen,
+                       refused, rollback) and the reason
   rollback             restore the model that was in production before the current one
-  deployments          deployment history, newest first: model, passed / refused / forced /
-                       rollback, the gate's reason, when and by whom
-  predict MODEL INPUT… classify CSV rows (label column optional), JSON arrays of raw values or
-                       IDX images; predictions below --min-confidence (0.8) are flagged review.
-                       Every prediction is logged for drift checks. --probabilities adds them all
+  predict MODEL INPUT… classify CSV rows (label column optional), JSON arrays of raw values,
+                       IDX images, PNG files or folders of PNG files; predictions below
+                       --min-confidence (0.8) are flagged review. Every prediction is logged
+                       for drift checks. --probabilities adds them all
   drift MODEL          logged prediction inputs vs the training profile (KS on per-example mean
                        intensity, PSI on the predicted class mix): drifted or not
   diff A B             cell-by-cell diff of two notebooks: moves, edits (changed words marked),
@@ -115,7 +120,8 @@ confusion the evaluation (labels, epochs with matrix and per-class metrics, exam
 diff {"summary":{…},"cells":[{"op","a","b",…}]} (runs: {"runs","params","metrics","files"});
 train {"run","status","model":"NAME@VERSION","backend","epochs","samplesPerS","test":{"accuracy",
 "macro":{"precision","recall","f1"},"perClass","confusion","misclassified"}}, models {"models":[…]},
-predict {"model","predictions":[{"input","class","confidence","review"}]}, deploy {"deployed","model","reason"};
+predict {"model","predictions":[{"input","class","confidence","review"}]}, deploy {"deployed","model","reason",
+"how","forced","chosen"}, deployments {"deployments":[{"model","deployedAt","passed","forced","chosen","gate"}]};
 extract {"steps":[{"name","cells","inputs","outputs"}],"params","warnings",
 "verify":{"ok","steps":[{"name","ok","detail"}]}}; see docs/notebook-diff.md.
 

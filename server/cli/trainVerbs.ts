@@ -2,6 +2,7 @@
 import * as path from 'path';
 import { LabbookError } from '../core/errors';
 import { Store } from '../store/db';
+import { deploymentOutcome } from '../protocol/training';
 import { type TrainConfig, readConfigFile, resolveConfig } from '../training/config';
 // The training modules pull in TensorFlow.js: loaded (dist/training.js) by the verbs that use
 // them, so every other `labbook` command starts without it.
@@ -20,13 +21,6 @@ interface Ctx {
 type Command = { flags: Record<string, FlagSpec>; run: (ctx: Ctx, p: Parsed) => void | Promise<void> };
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
-
-/** deployed / forced / refused / rollback, for the history. */
-function deploymentOutcome(d: { passed: boolean; forced: boolean; gate: Record<string, unknown> }): string {
-  if (d.gate.rollback === true) return 'rollback';
-  if (d.forced) return 'forced';
-  return d.passed ? 'deployed' : 'refused';
-}
 
 function openExisting(workspace: string, what: string): Store {
   const store = Store.open(workspace, { create: false });
@@ -54,6 +48,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
       seed: { value: true },
       backend: { value: true },
       limit: { value: true },
+      patience: { value: true },
     },
     async run(ctx, p) {
       if (p.positionals.length > 0) throw new UsageError(`'train' takes options only (got '${p.positionals[0]}')`);
@@ -68,6 +63,7 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
         seed: p.flags.get('seed'),
         backend: p.flags.get('backend'),
         limit: p.flags.get('limit'),
+        earlyStoppingPatience: p.flags.get('patience'),
       };
       if (!configFile && (!cli.data || !cli.model)) throw new UsageError("'train' needs --data PATH and --model mlp|cnn (or --config FILE)");
       const config = resolveConfig([...(configFile ? [{ source: configFile, values: readConfigFile(configFile) }] : []), { source: 'command line', values: cli }]);
@@ -109,6 +105,8 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
               model: r.model,
               backend: r.backend,
               epochs: r.epochs,
+              bestEpoch: r.bestEpoch,
+              stoppedEarlyAt: r.stoppedEarlyAt,
               samplesPerS: r.samplesPerS,
               durationS: r.durationS,
               test: { accuracy: r.test.accuracy, macro: r.test.macro, perClass: r.test.perClass, confusion: r.test.confusion, misclassified: r.misclassified },
@@ -123,6 +121,8 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
           ctx.err(`labbook: run ${r.run} cancelled after ${r.epochs} epoch(s); no model saved`);
           throw new LabbookError('BAD_ARGUMENT', 'training cancelled');
         }
+        if (r.stoppedEarlyAt) ctx.err(`labbook: stopped early at epoch ${r.stoppedEarlyAt} (val_loss not better for ${config.earlyStoppingPatience} epoch(s)); the model keeps epoch ${r.bestEpoch}'s weights`);
+        else if (r.bestEpoch !== null && r.bestEpoch !== r.epochs) ctx.err(`labbook: the model keeps epoch ${r.bestEpoch}'s weights (lowest val_loss)`);
         ctx.err(`labbook: run ${r.run} finished in ${r.durationS.toFixed(1)} s on ${r.backend} (${Math.round(r.samplesPerS)} samples/s); model ${r.model} — labbook confusion ${r.run}`);
       } finally {
         process.off('SIGINT', onSigint);
@@ -179,8 +179,11 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
       const store = openExisting(ctx.workspace, 'model to deploy');
       try {
         const r = deploy(store, { model: p.flags.get('model') as string | undefined, threshold, force: p.flags.has('force') });
-        if (ctx.json) ctx.out(JSON.stringify({ deployed: r.deployed, model: r.model, reason: r.reason, forced: r.record?.forced ?? false }));
-        if (!r.deployed) throw new LabbookError('GATE_REFUSED', `not deployed: ${r.model}: ${r.reason}${r.reason.includes('already') ? '' : ' (--force deploys anyway, recorded as forced)'}`);
+        if (ctx.json) ctx.out(JSON.stringify({ deployed: r.deployed, model: r.model, reason: r.reason, how: r.how, forced: r.how === 'forced', chosen: r.how === 'chosen' }));
+        if (!r.deployed) {
+          const hint = r.reason.includes('already') ? '' : ' (--force deploys anyway, recorded as forced; --model NAME@VERSION deploys the model you name, recorded as chosen)';
+          throw new LabbookError('GATE_REFUSED', `not deployed: ${r.model}: ${r.reason}${hint}`);
+        }
         ctx.err(`labbook: deployed ${r.model} to production: ${r.reason}`);
       } finally {
         store.close();
@@ -216,13 +219,13 @@ export const TRAIN_COMMANDS: Record<string, Command> = {
         ctx.out('No deployments yet (labbook deploy).');
         return;
       }
-      for (const d of history) ctx.out(`${d.deployedAt}  ${d.model.padEnd(24)} ${deploymentOutcome(d).padEnd(9)} ${typeof d.gate.reason === 'string' ? d.gate.reason : ''}${d.by ? `  (${d.by})` : ''}`);
+      for (const d of history) ctx.out(`${d.deployedAt}  ${d.model.padEnd(24)} ${deploymentOutcome({ ...d, rollback: d.gate.rollback === true }).padEnd(9)} ${typeof d.gate.reason === 'string' ? d.gate.reason : ''}${d.by ? `  (${d.by})` : ''}`);
     },
   },
   predict: {
     flags: { 'min-confidence': { value: true }, probabilities: {} },
     async run(ctx, p) {
-      if (p.positionals.length < 2) throw new UsageError(`'predict' needs a MODEL and at least one INPUT file (CSV rows, JSON arrays, IDX images)`);
+      if (p.positionals.length < 2) throw new UsageError(`'predict' needs a MODEL and at least one INPUT (CSV rows, JSON arrays, IDX images, PNG files or a folder of them)`);
       const [ref, ...inputs] = p.positionals;
       const minConfidence = numberFlag(p, 'min-confidence', 0.8, 0, 1);
       const store = openExisting(ctx.workspace, `model '${ref}'`);

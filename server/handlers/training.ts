@@ -211,6 +211,7 @@ export class TrainingJobs {
       deployedAt: d.deployedAt,
       passed: d.passed,
       forced: d.forced,
+      chosen: d.chosen,
       rollback: d.gate.rollback === true,
       reason: typeof d.gate.reason === 'string' ? d.gate.reason : '',
       by: d.by,

@@ -155,9 +155,19 @@ export interface DeploymentDto {
   /** The gate let it through (a rollback counts as passed). */
   passed: boolean;
   forced: boolean;
+  /** Deployed by name (`deploy --model`), which skips the gate. */
+  chosen: boolean;
   rollback: boolean;
   reason: string;
   by: string | null;
+}
+
+/** How a deployment came about, as the history shows it: rollback, chosen, forced, deployed (through the gate) or refused. */
+export function deploymentOutcome(d: { passed: boolean; forced: boolean; chosen: boolean; rollback: boolean }): string {
+  if (d.rollback) return 'rollback';
+  if (d.chosen) return 'chosen';
+  if (d.forced) return 'forced';
+  return d.passed ? 'deployed' : 'refused';
 }
 
 export interface PredictFilesParams extends ModelRefParams {

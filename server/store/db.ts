@@ -92,6 +92,8 @@ export interface DeploymentRecord {
   gate: Record<string, unknown>;
   passed: boolean;
   forced: boolean;
+  /** Named by the user (deploy --model): deployed without the gate. */
+  chosen: boolean;
   by: string | null;
 }
 
@@ -553,19 +555,19 @@ export class Store {
   }
 
   /**
-   * Records a deployment decision; when it deploys (`passed` or `forced`), the model becomes the
+   * Records a deployment decision; when it deploys (`passed`, `forced` or `chosen`), the model becomes the
    * production one and the previous production model is archived, in the same transaction.
    */
-  recordDeployment(modelId: number, d: { gate: Record<string, unknown>; passed: boolean; forced: boolean; by?: string }): DeploymentRecord {
+  recordDeployment(modelId: number, d: { gate: Record<string, unknown>; passed: boolean; forced: boolean; chosen?: boolean; by?: string }): DeploymentRecord {
     const id = this.write(() => {
-      if (d.passed || d.forced) {
+      if (d.passed || d.forced || d.chosen) {
         this.db.prepare("UPDATE models SET stage = 'archived' WHERE stage = 'production' AND id <> ?").run(modelId);
         this.db.prepare("UPDATE models SET stage = 'production' WHERE id = ?").run(modelId);
       }
       return Number(
         this.db
-          .prepare('INSERT INTO deployments (model_id, deployed_at, gate, passed, forced, deployed_by) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(modelId, Date.now(), JSON.stringify(d.gate), d.passed ? 1 : 0, d.forced ? 1 : 0, d.by ?? null).lastInsertRowid,
+          .prepare('INSERT INTO deployments (model_id, deployed_at, gate, passed, forced, chosen, deployed_by) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(modelId, Date.now(), JSON.stringify(d.gate), d.passed ? 1 : 0, d.forced ? 1 : 0, d.chosen ? 1 : 0, d.by ?? null).lastInsertRowid,
       );
     });
     return this.deployments().find((x) => x.id === id)!;
@@ -575,7 +577,7 @@ export class Store {
   deployments(): DeploymentRecord[] {
     const rows = this.db
       .prepare(
-        `SELECT d.id, m.id AS model_id, m.name, m.version, d.deployed_at, d.gate, d.passed, d.forced, d.deployed_by
+        `SELECT d.id, m.id AS model_id, m.name, m.version, d.deployed_at, d.gate, d.passed, d.forced, d.chosen, d.deployed_by
          FROM deployments d JOIN models m ON m.id = d.model_id ORDER BY d.deployed_at DESC, d.id DESC`,
       )
       .all() as Row[];
@@ -587,6 +589,7 @@ export class Store {
       gate: JSON.parse(r.gate as string) as Record<string, unknown>,
       passed: r.passed === 1,
       forced: r.forced === 1,
+      chosen: r.chosen === 1,
       by: (r.deployed_by as string | null) ?? null,
     }));
   }

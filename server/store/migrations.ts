@@ -167,6 +167,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX predictions_by_model ON predictions(model_id, created_at);
   `,
+  // v2: a deployment of a model named by the user (deploy --model), which skips the gate.
+  `
+  ALTER TABLE deployments ADD COLUMN chosen INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

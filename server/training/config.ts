@@ -121,6 +121,9 @@ export function resolveConfig(layers: Array<{ source: string; values: Record<str
     }
     merged[k] = v;
   }
+  if ((merged.earlyStoppingPatience as number) > 0 && merged.validationSplit === 0) {
+    throw bad(where, 'early stopping watches val_loss, which needs a validation split: set validationSplit above 0 or earlyStoppingPatience to 0');
+  }
   if (merged.backend !== undefined && !['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(merged.backend as string)) {
     throw bad(where, 'backend must be one of tensorflow-gpu, tensorflow, wasm, cpu');
   }

@@ -1,6 +1,6 @@
 /**
- * Training data: IDX image/label files (MNIST, Fashion-MNIST; gzipped or not) and CSV files with
- * a label column (sklearn's 8×8 digits). Everything becomes one `Dataset` of float features in
+ * Training data: IDX image/label files (MNIST, Fashion-MNIST; gzipped or not), CSV files with
+ * a label column (sklearn's 8×8 digits) and folders of PNG images, one subfolder per class. Everything becomes one `Dataset` of float features in
  * [0, 1] and integer class indexes; bad files are refused with a message naming file and place.
  */
 import * as fs from 'fs';
@@ -8,6 +8,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { LabbookError, describeError } from '../core/errors';
 import type { TrainConfig } from './config';
+import { type Image, PngError, decodePng, looksGray, withChannels } from './png';
 
 export interface Dataset {
   /** n × features values, row-major, scaled to [0, 1]. */
@@ -31,7 +32,7 @@ export interface DataSplits {
   test: Dataset;
   /** How the test split was obtained, for the run's params. */
   testSource: 'file' | 'held-out';
-  format: 'idx' | 'csv';
+  format: 'idx' | 'csv' | 'images';
 }
 
 function bad(file: string, what: string): LabbookError {
@@ -213,6 +214,97 @@ export function holdOut(d: Dataset, fraction: number, seed: number): { train: Da
   return { train: subset(d, train), test: subset(d, test) };
 }
 
+/** Reads one PNG file, naming the file in any refusal. */
+export function readPng(file: string): Image {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    throw new LabbookError('NOT_FOUND', `cannot read ${file}: ${describeError(e)}`, { cause: e });
+  }
+  try {
+    return decodePng(buf);
+  } catch (e) {
+    if (e instanceof PngError) throw bad(file, e.message);
+    throw e;
+  }
+}
+
+/** Subfolders of `dir` (hidden ones skipped), sorted: the class names of an image folder. */
+function subfolders(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
+}
+
+interface ImageFile {
+  file: string;
+  label: string;
+  image: Image;
+}
+
+/** The PNG files of every class folder under `dir`; anything else in a class folder is refused. */
+function readClassFolders(dir: string): ImageFile[] {
+  const classes = subfolders(dir);
+  if (classes.length === 0) throw new LabbookError('BAD_DATA', `${dir} has no class subfolders: put the PNG images of each class in a subfolder named after it`);
+  const out: ImageFile[] = [];
+  for (const label of classes) {
+    const folder = path.join(dir, label);
+    const entries = fs.readdirSync(folder, { withFileTypes: true }).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let count = 0;
+    for (const e of entries) {
+      const file = path.join(folder, e.name);
+      if (e.isDirectory()) throw bad(file, 'a folder inside a class folder: images go directly in their class folder');
+      if (!/\.png$/i.test(e.name)) throw bad(file, 'not a .png file: image folders hold PNG images only (one subfolder per class)');
+      out.push({ file, label, image: readPng(file) });
+      count++;
+    }
+    if (count === 0) throw new LabbookError('BAD_DATA', `class folder ${folder} has no PNG images`);
+  }
+  return out;
+}
+
+/**
+ * Image sets as datasets sharing one size and one channel count: gray (1 channel) when every image
+ * is gray, else RGB. Labels are the first set's class names; a later set (the test folder) may not
+ * bring a class the first lacks.
+ */
+function imageDatasets(sets: ImageFile[][], dirs: string[]): Dataset[] {
+  const first = sets[0][0];
+  const size = (i: Image) => `${i.width}×${i.height}`;
+  for (const set of sets) {
+    for (const f of set) {
+      if (f.image.width !== first.image.width || f.image.height !== first.image.height) {
+        throw bad(f.file, `is ${size(f.image)} but ${first.file} is ${size(first.image)}: all images must have the same size (Labbook does not resize)`);
+      }
+    }
+  }
+  const channels: 1 | 3 = sets.every((set) => set.every((f) => looksGray(f.image))) ? 1 : 3;
+  const labels = [...new Set(sets[0].map((f) => f.label))];
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const { width, height } = first.image;
+  const features = width * height * channels;
+  return sets.map((set, s) => {
+    const extra = set.find((f) => !index.has(f.label));
+    if (extra) throw new LabbookError('BAD_DATA', `${path.join(dirs[s], extra.label)}: class '${extra.label}' is not among the training classes (${labels.join(', ')})`);
+    const x = new Float32Array(set.length * features);
+    set.forEach((f, i) => x.set(withChannels(f.image, channels), i * features));
+    return { x, y: Int32Array.from(set, (f) => index.get(f.label)!), n: set.length, shape: [height, width, channels], labels, scale: 255, files: set.map((f) => f.file) };
+  });
+}
+
+/** A folder of class subfolders of PNG images as one dataset. */
+export function readImageFolder(dir: string): Dataset {
+  return imageDatasets([readClassFolders(dir)], [dir])[0];
+}
+
+/** DIR/train/<class>/… and DIR/test/<class>/…: explicit splits (the test folder read as the test split). */
+function isSplitImageFolder(dir: string, names: string[]): boolean {
+  return names.includes('train') && names.includes('test') && subfolders(path.join(dir, 'train')).length > 0 && subfolders(path.join(dir, 'test')).length > 0;
+}
+
 export interface LoadOptions extends CsvOptions {
   /** Fraction held out as the test split when the data has no test file (default 0.2). */
   testFraction?: number;
@@ -221,7 +313,8 @@ export interface LoadOptions extends CsvOptions {
 
 /**
  * Loads `--data PATH`: a folder with IDX files (train-* and t10k-*; with only one of the two, a
- * test split is held out of it), an IDX images file (its labels file found beside it), or a CSV.
+ * test split is held out of it), an IDX images file (its labels file found beside it), a CSV, or
+ * a folder of PNG images with one subfolder per class (or train/<class>/ and test/<class>/).
  */
 export function loadData(dataPath: string, options: LoadOptions = {}): DataSplits {
   const p = path.resolve(dataPath);
@@ -243,7 +336,14 @@ export function loadData(dataPath: string, options: LoadOptions = {}): DataSplit
     if (only) return { ...holdOut(only, fraction, seed), testSource: 'held-out', format: 'idx' };
     const csv = names.filter((n) => /\.csv(\.gz)?$/.test(n));
     if (csv.length === 1) return loadData(path.join(p, csv[0]), options);
-    throw new LabbookError('BAD_DATA', `${p} has no IDX files (train-images-idx3-ubyte[.gz], t10k-…) and not exactly one CSV file`);
+    const folders = subfolders(p);
+    if (isSplitImageFolder(p, folders)) {
+      const dirs = [path.join(p, 'train'), path.join(p, 'test')];
+      const [train, test] = imageDatasets(dirs.map(readClassFolders), dirs);
+      return { train, test, testSource: 'file', format: 'images' };
+    }
+    if (folders.length > 0) return { ...holdOut(readImageFolder(p), fraction, seed), testSource: 'held-out', format: 'images' };
+    throw new LabbookError('BAD_DATA', `${p} has no IDX files (train-images-idx3-ubyte[.gz], t10k-…), not exactly one CSV file and no class subfolders of PNG images`);
   }
   if (/\.csv(\.gz)?$/i.test(p)) return { ...holdOut(readCsv(p, options), fraction, seed), testSource: 'held-out', format: 'csv' };
   if (/images[-.]idx3-ubyte(\.gz)?$/.test(p)) {

@@ -11,10 +11,11 @@ import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { LabbookError } from '../core/errors';
 import type { DeploymentRecord, ModelRecord, Store } from '../store/db';
 import type { TrainConfig } from './config';
-import { type Dataset, loadData, readCsv, readIdxPair, readMaybeGzip } from './data';
+import { type Dataset, loadData, readCsv, readIdxPair, readMaybeGzip, readPng } from './data';
+import { withChannels } from './png';
 import { type Tf, loadEngine } from './engine';
 import type { DataProfile } from './profile';
-import { type LoadedModel, findModel, loadModel } from './registry';
+import { type LoadedModel, findModel, loadModel, readModelFiles } from './registry';
 import { type Scores, confusionMatrix, scoresFrom } from './scores';
 
 async function predictBatches(tf: Tf, model: LayersModel, x: Float32Array, n: number, features: number): Promise<{ predicted: Int32Array; confidence: Float32Array; probabilities: Float32Array }> {
@@ -72,7 +73,10 @@ export async function evaluateModel(store: Store, ref: string, dataPath?: string
 }
 
 export interface DeployOptions {
-  /** NAME or NAME@VERSION; default the newest registered model. */
+  /**
+   * NAME or NAME@VERSION: deploy that model, chosen by the user, without the gate (recorded as
+   * chosen). Default: the newest registered model, through the gate.
+   */
   model?: string;
   threshold: number;
   force?: boolean;
@@ -82,18 +86,23 @@ export interface DeployResult {
   deployed: boolean;
   model: string;
   reason: string;
+  /** How it went to production: through the gate, forced past it, or chosen by name. */
+  how: 'gate' | 'forced' | 'chosen' | null;
   record: DeploymentRecord;
 }
 
 /**
- * The quality gate: the candidate's test accuracy must reach `threshold` and not be worse than the
- * production model's. `force` deploys anyway and is recorded as forced. A refused deployment is
- * recorded too (passed = false) and changes nothing else.
+ * The quality gate: the newest model's test accuracy must reach `threshold` and not be worse than
+ * the production model's. `force` deploys anyway and is recorded as forced; a model named by the
+ * user is deployed without the gate and recorded as chosen (the gate's figures kept with it). A
+ * refused deployment is recorded too (passed = false) and changes nothing else. A model whose
+ * folder is missing or damaged is never deployed (refused before anything is recorded).
  */
 export function deploy(store: Store, o: DeployOptions): DeployResult {
   const all = store.listModels();
   if (all.length === 0) throw new LabbookError('NOT_FOUND', 'no models to deploy (labbook train … first)');
   const candidate = o.model ? findModel(store, o.model) : [...all].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id - b.id).pop()!;
+  readModelFiles(store, candidate);
   const name = `${candidate.name}@${candidate.version}`;
   const current = all.find((m) => m.stage === 'production');
   const acc = candidate.metrics.test_accuracy;
@@ -109,20 +118,28 @@ export function deploy(store: Store, o: DeployOptions): DeployResult {
     reason = `test accuracy ${pct(acc)} ≥ ${pct(o.threshold)}${current ? ` and ≥ production ${current.name}@${current.version} (${pct(currentAcc ?? 0)})` : ''}`;
   }
   const already = current?.id === candidate.id;
-  const forced = !passed && !!o.force && !already;
+  if (already) return { deployed: false, model: name, reason, how: null, record: store.deployments()[0] };
+  // Naming a model is choosing it: the gate's verdict is kept for the record, not applied.
+  // --force past a failing gate is recorded as forced, named or not (what "Deploy anyway" sends).
+  const forced = !passed && !!o.force;
+  const chosen = !!o.model && !forced;
+  const how = chosen ? 'chosen' : passed ? 'gate' : forced ? 'forced' : null;
+  if (chosen) reason = `chosen by name${passed ? ` (the gate would pass: ${reason})` : `, past the gate (${reason})`}`;
+  else if (forced) reason = `forced past the gate: ${reason}`;
   const gate = { accuracy: acc ?? null, threshold: o.threshold, production: current ? `${current.name}@${current.version}` : null, productionAccuracy: currentAcc ?? null, reason };
-  if (already) return { deployed: false, model: name, reason, record: store.deployments()[0] };
-  const record = store.recordDeployment(candidate.id, { gate, passed, forced, by: os.userInfo().username });
-  return { deployed: passed || forced, model: name, reason: forced ? `forced past the gate: ${reason}` : reason, record };
+  const record = store.recordDeployment(candidate.id, { gate, passed, forced, chosen, by: os.userInfo().username });
+  return { deployed: how !== null, model: name, reason, how, record };
 }
 
 /** Restores the model that was in production before the current one. */
 export function rollback(store: Store): { model: string; from: string } {
-  const deployed = store.deployments().filter((d) => d.passed || d.forced);
+  const deployed = store.deployments().filter((d) => d.passed || d.forced || d.chosen);
   if (deployed.length === 0) throw new LabbookError('NOT_FOUND', 'nothing has been deployed, so there is nothing to roll back');
   const current = deployed[0];
   const previous = deployed.find((d) => d.modelId !== current.modelId);
   if (!previous) throw new LabbookError('NOT_FOUND', `${current.model} is the only model ever deployed: there is no earlier one to restore`);
+  const record = store.listModels().find((m) => m.id === previous.modelId);
+  if (record) readModelFiles(store, record);
   store.recordDeployment(previous.modelId, { gate: { rollback: true, from: current.model, reason: `rolled back from ${current.model}` }, passed: true, forced: false, by: os.userInfo().username });
   return { model: previous.model, from: current.model };
 }
@@ -138,13 +155,24 @@ export interface Prediction {
   probabilities?: number[];
 }
 
-/** Examples from prediction inputs: CSV rows (a label column, if any, ignored), IDX images, JSON arrays. */
-export function readInputs(file: string, features: number): { names: string[]; x: Float32Array; scale: (s: number) => void } {
+/**
+ * Examples from prediction inputs: CSV rows (a label column, if any, ignored), IDX images, JSON
+ * arrays, PNG images (of the model's size; gray or RGB converted to the model's channels).
+ */
+export function readInputs(file: string, shape: number[]): { names: string[]; x: Float32Array; scale: (s: number) => void } {
+  const features = shape.reduce((a, b) => a * b, 1);
   const rows: Float32Array[] = [];
   const names: string[] = [];
-  // IDX images come scaled to [0, 1]; raw CSV/JSON values are divided by the training scale.
+  // IDX and PNG images come scaled to [0, 1]; raw CSV/JSON values are divided by the training scale.
   let raw = false;
-  if (/images[-.]idx3-ubyte(\.gz)?$/.test(file)) {
+  if (/\.png$/i.test(file)) {
+    const img = readPng(file);
+    const [h, w, c] = shape;
+    if (shape.length !== 3 || (c !== 1 && c !== 3)) throw new LabbookError('BAD_DATA', `${file}: this model was trained on ${shape.join('×')} values, not images`);
+    if (img.width !== w || img.height !== h) throw new LabbookError('BAD_DATA', `${file} is ${img.width}×${img.height}; the model takes ${w}×${h} images (Labbook does not resize)`);
+    rows.push(withChannels(img, c));
+    names.push(path.basename(file));
+  } else if (/images[-.]idx3-ubyte(\.gz)?$/.test(file)) {
     const labels = file.replace(/images([-.])idx3/, 'labels$1idx1');
     const d = readIdxPair(file, labels);
     for (let i = 0; i < d.n; i++) {
@@ -190,6 +218,21 @@ export function readInputs(file: string, features: number): { names: string[]; x
   };
 }
 
+/** The PNG files in a folder and its subfolders (hidden ones skipped), sorted by path. */
+function pngFilesUnder(dir: string): string[] {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else if (/\.png$/i.test(e.name)) files.push(path.join(d, e.name));
+    }
+  };
+  walk(dir);
+  if (files.length === 0) throw new LabbookError('BAD_DATA', `${dir}: a folder given to predict must hold PNG images (in it or its subfolders); it has none`);
+  return files.sort();
+}
+
 export interface PredictOptions {
   minConfidence: number;
   probabilities?: boolean;
@@ -202,12 +245,16 @@ export async function predict(store: Store, ref: string, inputs: string[], o: Pr
     const features = loaded.card.data.shape.reduce((a, b) => a * b, 1);
     const names: string[] = [];
     const parts: Float32Array[] = [];
-    for (const file of inputs) {
-      if (!fs.existsSync(file)) throw new LabbookError('NOT_FOUND', `no input file ${file}`);
-      const r = readInputs(file, features);
-      r.scale(loaded.card.data.scale);
-      names.push(...r.names);
-      parts.push(r.x);
+    for (const input of inputs) {
+      if (!fs.existsSync(input)) throw new LabbookError('NOT_FOUND', `no input file ${input}`);
+      const folder = fs.statSync(input).isDirectory();
+      for (const file of folder ? pngFilesUnder(input) : [input]) {
+        const r = readInputs(file, loaded.card.data.shape);
+        r.scale(loaded.card.data.scale);
+        // A folder's images are named by their path in it (class subfolders show).
+        names.push(...(folder ? [path.relative(input, file).split(path.sep).join('/')] : r.names));
+        parts.push(r.x);
+      }
     }
     const x = new Float32Array(names.length * features);
     let at = 0;
@@ -315,7 +362,7 @@ export function drift(store: Store, ref: string, o: { alpha?: number; psiLimit?:
   try {
     profile = (JSON.parse(fs.readFileSync(path.join(dir, 'card.json'), 'utf8')) as { profile: DataProfile }).profile;
   } catch (e) {
-    throw new LabbookError('BAD_MODEL', `model ${record.name}@${record.version}: its model card cannot be read (${(e as Error).message})`);
+    throw new LabbookError('BAD_MODEL', `model ${record.name}@${record.version} (${record.path}): card.json cannot be read (${(e as Error).message})`);
   }
   const logged = store.predictions(record.id).map((p) => JSON.parse(p.output) as { class: number; mean: number });
   const name = `${record.name}@${record.version}`;

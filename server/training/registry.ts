@@ -73,9 +73,19 @@ export function findModel(store: Store, ref: string): ModelRecord {
   return found;
 }
 
-/** Loads a registered model; a missing or damaged folder is refused with what is wrong. */
-export async function loadModel(store: Store, tf: Tf, ref: string): Promise<LoadedModel> {
-  const record = findModel(store, ref);
+interface ModelFiles {
+  modelJson: { modelTopology?: object; weightsManifest?: Array<{ weights: io.WeightsManifestEntry[] }> };
+  card: LoadedModel['card'];
+  weights: Buffer;
+  what: string;
+}
+
+/**
+ * Reads and checks a registered model's folder without loading it into TensorFlow.js: every file
+ * there, model.json and card.json valid JSON, weights.bin matching the card's checksum and the
+ * size model.json announces. A missing or damaged folder is refused saying which file and why.
+ */
+export function readModelFiles(store: Store, record: ModelRecord): ModelFiles {
   const dir = path.resolve(path.dirname(store.paths.dir), record.path);
   const what = `model ${record.name}@${record.version} (${record.path})`;
   const read = (f: string) => {
@@ -85,19 +95,32 @@ export async function loadModel(store: Store, tf: Tf, ref: string): Promise<Load
       throw new LabbookError('BAD_MODEL', `${what} is missing ${f}: the folder was moved or damaged; train it again or pick another version`);
     }
   };
-  let modelJson: { modelTopology?: object; weightsManifest?: Array<{ weights: io.WeightsManifestEntry[] }> };
-  let card: LoadedModel['card'];
-  try {
-    modelJson = JSON.parse(read('model.json').toString('utf8'));
-    card = JSON.parse(read('card.json').toString('utf8'));
-  } catch (e) {
-    if (e instanceof LabbookError) throw e;
-    throw new LabbookError('BAD_MODEL', `${what}: model.json or card.json is not valid JSON (${(e as Error).message})`, { cause: e });
-  }
+  const json = <T>(f: string): T => {
+    try {
+      return JSON.parse(read(f).toString('utf8')) as T;
+    } catch (e) {
+      if (e instanceof LabbookError) throw e;
+      throw new LabbookError('BAD_MODEL', `${what}: ${f} is not valid JSON (${(e as Error).message})`, { cause: e });
+    }
+  };
+  const modelJson = json<ModelFiles['modelJson']>('model.json');
+  const card = json<LoadedModel['card']>('card.json');
+  if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) throw new LabbookError('BAD_MODEL', `${what}: model.json has no modelTopology or weightsManifest (not a TensorFlow.js layers model)`);
+  if (!card.data || !Array.isArray(card.data.shape) || !Array.isArray(card.data.labels)) throw new LabbookError('BAD_MODEL', `${what}: card.json has no data shape and labels`);
   const weights = read('weights.bin');
+  const bytes: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+  const announced = modelJson.weightsManifest.flatMap((m) => m.weights).reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1) * (bytes[w.dtype ?? 'float32'] ?? 4), 0);
+  if (weights.length !== announced) throw new LabbookError('BAD_MODEL', `${what}: weights.bin has ${weights.length} bytes where model.json announces ${announced} (cut short or replaced)`);
   if (typeof card.weightsSha256 === 'string' && crypto.createHash('sha256').update(weights).digest('hex') !== card.weightsSha256) {
     throw new LabbookError('BAD_MODEL', `${what}: weights.bin does not match the checksum in its model card (damaged or replaced)`);
   }
+  return { modelJson, card, weights, what };
+}
+
+/** Loads a registered model; a missing or damaged folder is refused with what is wrong. */
+export async function loadModel(store: Store, tf: Tf, ref: string): Promise<LoadedModel> {
+  const record = findModel(store, ref);
+  const { modelJson, card, weights, what } = readModelFiles(store, record);
   try {
     const model = await tf.loadLayersModel(
       tf.io.fromMemory({

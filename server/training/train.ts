@@ -12,11 +12,11 @@ import type { RunSummary } from '../protocol/dto';
 import type { TrainProgress } from '../protocol/training';
 import type { ModelRecord, Store } from '../store/db';
 import { captureSystem } from '../tracking/environment';
-import { hashFile } from '../tracking/hashing';
 import type { TrainConfig } from './config';
 import { type DataSplits, type Dataset, holdOut, loadTrainingData, seededRandom, shuffledIndexes, subset } from './data';
 import { type Engine, type Tf, loadEngine } from './engine';
 import { fastStep } from './fastStep';
+import { recordDataInputs } from './inputs';
 import { buildModel } from './models';
 import { dataProfile } from './profile';
 import { type Scores, confusionMatrix, scoresFrom } from './scores';
@@ -44,7 +44,11 @@ export interface TrainResult {
   modelRecord: ModelRecord | null;
   backend: string;
   backendReason: string;
+  /** Epochs trained (fewer than configured when early stopping stopped the run). */
   epochs: number;
+  /** With early stopping: the epoch of lowest val_loss, whose weights and test scores are the model's. */
+  bestEpoch: number | null;
+  stoppedEarlyAt: number | null;
   samplesPerS: number;
   durationS: number;
   test: Scores;
@@ -135,6 +139,8 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName)) throw new LabbookError('BAD_ARGUMENT', `model name '${modelName}' may only use letters, digits, '_', '.', '-'`);
   const started = Date.now();
   const run = store.createRun({ name: `train ${modelName}`, kind: 'training', command: o.command, cwd: o.workspace, pid: process.pid, startedAt: started });
+  // Early stopping keeps a copy of the weights of the best epoch (lowest val_loss) so far.
+  let bestWeights: Tensor[] = [];
   try {
     const source = o.configFile ? 'config' : 'cli';
     store.logParams(
@@ -168,12 +174,7 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
     );
     store.addTag(run.id, `backend:${engine.backend}`);
     o.onStarted?.(run, engine);
-    const hashes: Record<string, string> = {};
-    for (const file of [...new Set([...splits.train.files, ...test.files])]) {
-      const h = await hashFile(store, file);
-      hashes[file] = h.sha256;
-      store.addInput(run.id, { path: file, size: h.size, mtimeMs: h.mtimeMs, sha256: h.sha256, declared: true });
-    }
+    const hashes = await recordDataInputs(store, run.id, [...new Set([...splits.train.files, ...test.files])]);
     if (o.configFile) store.addCode(run.id, { path: o.configFile, kind: 'config', blob: store.putBlob(fs.readFileSync(o.configFile)) });
     const system = await captureSystem();
     store.setEnvironment(run.id, { ...system, gpu: engine.gpu ?? system.gpu ?? null, extra: { backend: engine.backend, backendReason: engine.reason, tfjs: tf.version.tfjs, ...(engine.gpu ? { gpuMemoryGrowth: process.env.TF_FORCE_GPU_ALLOW_GROWTH ?? null } : {}) } });
@@ -181,9 +182,12 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
     const rand = seededRandom(cfg.seed);
     const batches = Math.ceil(trainSet.n / cfg.batchSize);
     const evaluations: Array<{ epoch: number; matrix: number[][] }> = [];
-    let lastEval: { predicted: Int32Array; confidence: Float32Array; epoch: number } | null = null;
+    type EpochEval = { predicted: Int32Array; confidence: Float32Array; epoch: number };
+    let lastEval: EpochEval | null = null;
     let bestVal = Infinity;
     let sinceBest = 0;
+    let best: { epoch: number; matrix: number[][]; eval: EpochEval } | null = null;
+    let stoppedEarlyAt: number | null = null;
     let trainMs = 0;
     let trained = 0;
     let epochsDone = 0;
@@ -255,19 +259,34 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
         if (metrics.val_loss < bestVal - 1e-6) {
           bestVal = metrics.val_loss;
           sinceBest = 0;
+          tf.dispose(bestWeights);
+          bestWeights = model.getWeights().map((w) => w.clone());
+          best = { epoch, matrix, eval: lastEval };
         } else if (++sinceBest >= cfg.earlyStoppingPatience) {
-          store.logParams(run.id, { stopped_early_at: epoch }, 'injected');
+          stoppedEarlyAt = epoch;
           break;
         }
       }
     }
     batchWriter.close();
-    const finalMatrix = evaluations.length ? evaluations[evaluations.length - 1].matrix : confusionMatrix([], [], classes);
+    let finalMatrix = evaluations.length ? evaluations[evaluations.length - 1].matrix : confusionMatrix([], [], classes);
+    // Like Keras' EarlyStopping(restore_best_weights=True): the model saved is the best epoch's,
+    // whether training stopped early or ran out of epochs after its best.
+    if (!cancelled && best) {
+      store.logParams(run.id, { best_epoch: best.epoch, ...(stoppedEarlyAt ? { stopped_early_at_epoch: stoppedEarlyAt } : {}) }, 'injected');
+      if (stoppedEarlyAt) store.addTag(run.id, 'early-stopped');
+      if (best.epoch !== epochsDone) {
+        model.setWeights(bestWeights);
+        finalMatrix = best.matrix;
+        lastEval = best.eval;
+        store.addContentArtifact(run.id, 'evaluation.json', evaluationJson(labels, evaluations, test, lastEval), 'evaluation');
+      }
+    }
     const scores = scoresFrom(finalMatrix, labels);
     const misclassified = lastEval ? Array.from(lastEval.predicted).flatMap((p, i) => (p !== test.y[i] ? [i] : [])) : [];
     const samplesPerS = trained / Math.max(1e-9, trainMs / 1000);
     const durationS = (Date.now() - started) / 1000;
-    const base = { run: run.id, backend: engine.backend, backendReason: engine.reason, epochs: epochsDone, samplesPerS, durationS, test: scores, misclassified };
+    const base = { run: run.id, backend: engine.backend, backendReason: engine.reason, epochs: epochsDone, bestEpoch: best?.epoch ?? null, stoppedEarlyAt, samplesPerS, durationS, test: scores, misclassified };
     if (cancelled) {
       store.addTag(run.id, 'cancelled');
       store.endRun(run.id, 'failed', null);
@@ -285,7 +304,7 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
         backend: engine.backend,
         data: { path: cfg.data, format: splits.format, hashes, shape: trainSet.shape, labels, scale: trainAll.scale, testSplit: splits.testSource },
         params: { ...cfg },
-        metrics: { ...summary, epochs: epochsDone, samples_per_s: samplesPerS },
+        metrics: { ...summary, epochs: epochsDone, ...(best ? { best_epoch: best.epoch } : {}), samples_per_s: samplesPerS },
         test: { accuracy: scores.accuracy, macro: scores.macro, perClass: scores.perClass, confusion: scores.confusion, misclassified },
         environment: { node: process.version, tfjs: tf.version.tfjs, backend: engine.backend, backendReason: engine.reason, gpu: engine.gpu ?? null },
         profile: dataProfile(trainAll),
@@ -302,6 +321,7 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
     }
     throw e;
   } finally {
+    tf.dispose(bestWeights);
     fast?.dispose();
     model.dispose();
   }

@@ -106,18 +106,18 @@ describe('registry: evaluate, deploy, rollback, predict, drift (CLI)', { skip: !
     const first = cli('deploy', '--model', 'good');
     assert.equal(first.code, 0, first.stderr);
     // Not worse than production: a lower threshold does not let a weaker model replace it.
-    const worse = cli('deploy', '--model', 'weak', '--threshold', '0.1');
+    const worse = cli('deploy', '--threshold', '0.1');
     assert.equal(worse.code, 1);
-    assert.match(worse.stderr, /worse than production good@1/);
-    const forced = JSON.parse(cli('deploy', '--model', 'weak@1', '--force', '--json').stdout);
-    assert.deepEqual([forced.deployed, forced.forced], [true, true]);
+    assert.match(worse.stderr, /not deployed: weak@1: .*worse than production good@1/);
+    const forced = JSON.parse(cli('deploy', '--force', '--json').stdout);
+    assert.deepEqual([forced.model, forced.deployed, forced.forced], ['weak@1', true, true]);
     const stage = () => Object.fromEntries(JSON.parse(cli('models', '--json').stdout).models.map((m: { name: string; stage: string }) => [m.name, m.stage]));
     assert.deepEqual(stage(), { good: 'archived', weak: 'production' });
     assert.equal(cli('rollback').code, 0);
     assert.deepEqual(stage(), { good: 'production', weak: 'archived' });
     const history = cli('deployments').stdout.trim().split('\n');
-    assert.deepEqual(history.map((l) => l.split(/\s+/).slice(1, 3)), [['good@1', 'rollback'], ['weak@1', 'forced'], ['weak@1', 'refused'], ['good@1', 'deployed'], ['weak@1', 'refused']]);
-    assert.match(history[1], /forced +test accuracy .* is below the threshold 95\.00%/);
+    assert.deepEqual(history.map((l) => l.split(/\s+/).slice(1, 3)), [['good@1', 'rollback'], ['weak@1', 'forced'], ['weak@1', 'refused'], ['good@1', 'chosen'], ['weak@1', 'refused']]);
+    assert.match(history[1], /forced +forced past the gate: test accuracy .* is below the threshold 95\.00%/);
   });
 
   it('predicts CSV rows (with or without a label column), flags low confidence, logs for drift', () => {
@@ -147,7 +147,7 @@ describe('registry: evaluate, deploy, rollback, predict, drift (CLI)', { skip: !
     fs.writeFileSync(path.join(ws, '.labbook', 'models', 'weak', '1', 'weights.bin'), Buffer.alloc(10));
     const r = cli('evaluate', 'weak@1');
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /weak@1 .*weights\.bin does not match the checksum/);
+    assert.match(r.stderr, /weak@1 .*weights\.bin has 10 bytes where model\.json announces \d+ \(cut short or replaced\)/);
     fs.rmSync(path.join(ws, '.labbook', 'models', 'weak', '1', 'model.json'));
     assert.match(cli('predict', 'weak', path.join(ws, 'rows.csv')).stderr, /is missing model\.json/);
     const missing = cli('deploy', '--model', 'nope@3');
