@@ -51,7 +51,11 @@ export interface Evaluation extends Scores {
   misclassified: number[];
 }
 
-/** Scores a model on `dataPath`'s test split (default: the data and split it was trained with). */
+/**
+ * Scores a model on the test split it was trained with, or on `dataPath`: its test file when it
+ * has one, else all of it — none of another data set was trained on (a folder holding only MNIST's
+ * t10k files is 10,000 test images, not a 20 % sample of them).
+ */
 export async function evaluateModel(store: Store, ref: string, dataPath?: string): Promise<Evaluation> {
   const { tf } = await loadEngine();
   const loaded = await loadModel(store, tf, ref);
@@ -59,7 +63,8 @@ export async function evaluateModel(store: Store, ref: string, dataPath?: string
     const params = loaded.card.params as Partial<TrainConfig> & { data?: string };
     const data = dataPath ?? params.data;
     if (!data) throw new LabbookError('BAD_ARGUMENT', 'give --data PATH: the model card names no data');
-    const test = loadData(data, { testFraction: params.testFraction, seed: params.seed, labelColumn: params.labelColumn }).test;
+    const other = dataPath !== undefined && (!params.data || path.resolve(dataPath) !== path.resolve(params.data));
+    const test = loadData(data, { testFraction: other ? 1 : params.testFraction, seed: params.seed, labelColumn: params.labelColumn }).test;
     checkShape(loaded, test, data);
     const f = test.x.length / test.n;
     const { predicted } = await predictBatches(tf, loaded.model, test.x, test.n, f);

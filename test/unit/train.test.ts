@@ -97,6 +97,14 @@ describe('registry: evaluate, deploy, rollback, predict, drift (CLI)', { skip: !
     assert.equal(e.perClass.length, 10);
   });
 
+  it('evaluates on all of another data set (none of it was trained on), not a held-out sample', () => {
+    const rows = zlib.gunzipSync(fs.readFileSync(DIGITS_CSV)).toString().trim().split('\n').slice(0, 150);
+    fs.writeFileSync(path.join(ws, 'other.csv'), rows.join('\n'));
+    const e = JSON.parse(cli('evaluate', 'good', '--data', path.join(ws, 'other.csv'), '--json').stdout);
+    assert.equal(e.examples, 150);
+    assert.ok(e.accuracy > 0.9, `accuracy ${e.accuracy}`);
+  });
+
   it('deploys only past the gate; a refusal exits 1 with the reason; --force is recorded; rollback restores', () => {
     const weak = trained('1', 'weak');
     assert.ok(weak.test.accuracy < 0.95);
