@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { LabbookError } from '../core/errors';
+import type { DriftResult } from '../protocol/training';
 import type { DeploymentRecord, ModelRecord, Store } from '../store/db';
 import type { TrainConfig } from './config';
 import { type Dataset, loadData, readCsv, readIdxPair, readMaybeGzip, readPng } from './data';
@@ -350,14 +351,8 @@ export function psi(expected: number[], actual: number[]): number {
   return s;
 }
 
-export interface DriftReport {
-  model: string;
-  predictions: number;
-  ks: { statistic: number; pValue: number };
-  psi: number;
-  drifted: boolean;
-  reasons: string[];
-}
+/** The drift check's answer, as the protocol carries it to VS Code. */
+export type DriftReport = DriftResult;
 
 /** Logged prediction inputs against the training profile: KS on per-example means, PSI on the predicted class mix. */
 export function drift(store: Store, ref: string, o: { alpha?: number; psiLimit?: number } = {}): DriftReport {
