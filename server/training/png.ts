@@ -7,6 +7,9 @@
  */
 import * as zlib from 'zlib';
 
+/** Larger images are refused before anything is inflated. */
+const MAX_PIXELS = 64e6;
+
 export interface Image {
   width: number;
   height: number;
@@ -77,15 +80,18 @@ export function decodePng(buf: Buffer): Image {
   if (!ended) throw new PngError('cut short: no IEND chunk');
   if (idat.length === 0) throw new PngError('no image data (IDAT)');
   if (header.type === 3 && !palette) throw new PngError('a palette image without a PLTE chunk');
-  let raw: Buffer;
-  try {
-    raw = zlib.inflateSync(Buffer.concat(idat));
-  } catch (e) {
-    throw new PngError(`image data does not decompress (${(e as Error).message})`);
-  }
   const { width, height, depth, type } = header;
   const samples = SAMPLES[type];
   const stride = Math.ceil((width * samples * depth) / 8);
+  if (width * height > MAX_PIXELS) throw new PngError(`${width}×${height} pixels is more than a training image can be (${MAX_PIXELS / 1e6} megapixels)`);
+  let raw: Buffer;
+  try {
+    // Never inflate past what the header announces: a few KB can otherwise expand to gigabytes.
+    raw = zlib.inflateSync(Buffer.concat(idat), { maxOutputLength: height * (stride + 1) + 1 });
+  } catch (e) {
+    const big = e instanceof RangeError || (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new PngError(big ? `image data inflates past the ${width}×${height} pixels its header announces (the file is damaged or hostile)` : `image data does not decompress (${(e as Error).message})`);
+  }
   if (raw.length < height * (stride + 1)) throw new PngError(`image data cut short: ${raw.length} bytes where ${height} rows of ${stride + 1} are needed`);
   const rows = unfilter(raw, height, stride, Math.max(1, (samples * depth) / 8));
   return toImage(rows, width, height, depth, type, stride, palette, transparency);

@@ -2,10 +2,11 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { describe, it } from 'node:test';
 import { PngError, decodePng, looksGray, withChannels } from '../../server/training/png';
 import { tempWorkspace } from './helpers';
-import { encodePng } from './pngWriter';
+import { chunk, encodePng } from './pngWriter';
 
 const close = (a: ArrayLike<number>, b: number[], what: string) => {
   assert.equal(a.length, b.length, `${what}: length`);
@@ -92,6 +93,23 @@ describe('PNG decoder', () => {
     refusesPng(flipped, /fails its CRC check/);
     refusesPng(encodePng({ width: 4, height: 4, type: 2, depth: 4, samples: noise(48, 15) }), /bit depth 4 is not allowed for colour type 2/);
     refusesPng(encodePng({ width: 4, height: 4, type: 0, samples: noise(16, 255), filter: 7 }), /row 0 has filter type 7/);
+  });
+
+  it('refuses a decompression bomb without inflating it, and images too large to train on', () => {
+    const png = (width: number, height: number, idat: Buffer) => {
+      const ihdr = Buffer.alloc(13);
+      ihdr.writeUInt32BE(width, 0);
+      ihdr.writeUInt32BE(height, 4);
+      ihdr[8] = 8; // 8-bit gray
+      return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+    };
+    // 8×8 pixels announced, 200 MB of zeros inside (~200 KB deflated).
+    const bomb = png(8, 8, zlib.deflateSync(Buffer.alloc(200 * 1024 * 1024)));
+    assert.ok(bomb.length < 1024 * 1024);
+    const before = process.memoryUsage().rss;
+    refusesPng(bomb, /inflates past the 8×8 pixels its header announces/);
+    assert.ok(process.memoryUsage().rss - before < 100 * 1024 * 1024, 'the bomb was not inflated');
+    refusesPng(png(100000, 100000, zlib.deflateSync(Buffer.alloc(10))), /100000×100000 pixels is more than a training image can be/);
   });
 
   const pil = spawnSync('/usr/bin/python3', ['-c', 'import PIL, numpy'], { stdio: 'ignore' }).status === 0;
