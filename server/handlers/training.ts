@@ -33,7 +33,7 @@ import type {
 import { readConfigFile, resolveConfig, type TrainConfig } from '../training/config';
 import { type DataSplits, loadTrainingData } from '../training/data';
 import { findModel } from '../training/registry';
-import { trainInWorker } from '../training/workerHost';
+import { evaluateInWorker, trainInWorker } from '../training/workerHost';
 
 // Evaluation, deployment, prediction and drift live with TensorFlow.js in dist/training.js: loaded
 // by the first request that needs them.
@@ -169,8 +169,8 @@ export class TrainingJobs {
     const record = findModel(store, p.model);
     const trainedOn = readCardData(store, record.path);
     const data = p.data ? path.resolve(this.handle.workspace!, p.data) : trainedOn;
-    const { evaluateModel } = await lib();
-    const e = await evaluateModel(store, p.model, data);
+    // In the worker thread: scoring a CNN on a full test split takes seconds.
+    const e = await evaluateInWorker(store, this.handle.workspace!, p.model, data);
     return {
       model: e.model,
       run: record.run,

@@ -1,15 +1,16 @@
 /**
- * A training job in a worker thread of the server (bundled as dist/trainWorker.js). A step of the
- * seed CNN keeps a thread busy for ~0.3 s; here it does not hold up the server's answers to the
- * Runs view, diffs or real-time predictions. The worker opens its own connection to the store
- * (the server sees its writes as it sees a CLI run's) and reports back over messages, which
- * `trainInWorker` (workerHost.ts) turns into the callbacks `train` takes.
+ * The server's worker thread for TensorFlow.js work (bundled as dist/trainWorker.js): a training
+ * job or an evaluation. A step of the seed CNN keeps a thread busy for ~0.3 s, and scoring it on
+ * 10,000 images for seconds; here neither holds up the server's answers to the Runs view, diffs
+ * or real-time predictions. The worker opens its own connection to the store (the server sees its
+ * writes as it sees a CLI run's) and reports back over messages, which workerHost.ts turns into
+ * the callbacks `train` takes.
  */
 import { parentPort, workerData } from 'worker_threads';
 import { LabbookError } from '../core/errors';
 import { Store } from '../store/db';
-import type { ToWorker, WorkerJob, FromWorker } from './workerHost';
-import { train } from './lib';
+import { evaluateModel, train } from './lib';
+import type { FromWorker, ToWorker, WorkerJob } from './workerHost';
 
 const port = parentPort!;
 const job = workerData as WorkerJob;
@@ -20,25 +21,32 @@ port.on('message', (m: ToWorker) => {
   if (m.type === 'cancel') abort.abort();
 });
 
+async function run(store: Store): Promise<unknown> {
+  if (job.kind === 'evaluate') return evaluateModel(store, job.model, job.data);
+  return train(
+    store,
+    {
+      ...job.options,
+      signal: abort.signal,
+      onStarted: (run, engine) => send({ type: 'started', run, engine: { backend: engine.backend, reason: engine.reason, gpu: engine.gpu } }),
+      onProgress: (progress) => send({ type: 'progress', progress }),
+      onEpoch: (epoch, metrics) => send({ type: 'epoch', epoch, metrics }),
+    },
+    job.data,
+  );
+}
+
 void (async () => {
-  const store = Store.open(job.options.workspace, { create: true })!;
+  const workspace = job.kind === 'train' ? job.options.workspace : job.workspace;
+  let store: Store | null = null;
   try {
-    const r = await train(
-      store,
-      {
-        ...job.options,
-        signal: abort.signal,
-        onStarted: (run, engine) => send({ type: 'started', run, engine: { backend: engine.backend, reason: engine.reason, gpu: engine.gpu } }),
-        onProgress: (progress) => send({ type: 'progress', progress }),
-        onEpoch: (epoch, metrics) => send({ type: 'epoch', epoch, metrics }),
-      },
-      job.data,
-    );
-    send({ type: 'done', result: r });
+    store = Store.open(workspace, { create: job.kind === 'train' });
+    if (!store) throw new LabbookError('NO_STORE', `${workspace} has no Labbook store`);
+    send({ type: 'done', result: await run(store) });
   } catch (e) {
     send({ type: 'failed', code: e instanceof LabbookError ? e.code : null, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
   } finally {
-    store.close();
+    store?.close();
     port.close();
   }
 })();
