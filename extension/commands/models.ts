@@ -47,7 +47,7 @@ export interface EvaluateCommandOptions {
 }
 
 export interface DeployCommandOptions {
-  /** NAME or NAME@VERSION; omitted: the newest model, through the gate. */
+  /** NAME or NAME@VERSION: deployed by name, without the gate (recorded as chosen); omitted: the newest model, through the gate. */
   model?: string;
   threshold?: number;
   force?: boolean;
@@ -289,8 +289,8 @@ export class ModelCommands implements vscode.Disposable {
         canSelectFiles: true,
         canSelectMany: true,
         openLabel: 'Predict',
-        title: `Inputs for ${o.model}: CSV rows (label column optional), JSON arrays of raw values, IDX images`,
-        filters: { 'Examples (CSV, JSON, IDX)': ['csv', 'gz', 'json', 'idx3-ubyte'], 'All files': ['*'] },
+        title: `Inputs for ${o.model}: CSV rows (label column optional), JSON arrays of raw values, IDX images, PNG images`,
+        filters: { 'Examples (CSV, JSON, IDX, PNG)': ['csv', 'gz', 'json', 'idx3-ubyte', 'png'], 'All files': ['*'] },
       });
       if (!picked?.length) return undefined;
       o.inputs = picked.map((u) => u.fsPath);

@@ -72,7 +72,7 @@ export class TrainingCommands implements vscode.Disposable {
       else params.data = uri.fsPath;
     }
     if (!params.config && !params.data) {
-      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: true, openLabel: 'Train on this', title: 'Training config (JSON/YAML) or data (IDX folder, CSV)' });
+      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: true, openLabel: 'Train on this', title: 'Training config (JSON/YAML) or data (IDX folder, CSV, folder of PNG class folders)' });
       if (!picked?.[0]) return undefined;
       if (/\.(json|ya?ml)$/i.test(picked[0].fsPath)) params.config = picked[0].fsPath;
       else params.data = picked[0].fsPath;
