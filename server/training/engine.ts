@@ -36,17 +36,29 @@ function wasmDir(): string | null {
   return found ? found + path.sep : null;
 }
 
-/** A run-time `require` (esbuild does not bundle it), for packages that may not be installed. */
-function optionalRequire(name: string): unknown {
-  return createRequire(__filename)(name);
+/**
+ * A run-time `require` (esbuild does not bundle it), for packages that may not be installed: from
+ * where Labbook is, then from each folder in `from` (the workspace, where a user runs
+ * `npm install @tensorflow/tfjs-node-gpu` for their project).
+ */
+export function optionalRequire(name: string, from: string[]): unknown {
+  let first: unknown;
+  for (const base of [__filename, ...from.map((d) => path.join(d, 'package.json'))]) {
+    try {
+      return createRequire(base)(name);
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  throw first;
 }
 
-async function tryNode(gpu: boolean): Promise<Engine | string> {
+async function tryNode(gpu: boolean, from: string[]): Promise<Engine | string> {
   const pkg = gpu ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
   if (gpu) preferGpuMemoryGrowth();
   let tf: Tf;
   try {
-    tf = optionalRequire(pkg) as Tf;
+    tf = optionalRequire(pkg, from) as Tf;
   } catch (e) {
     return `${pkg} is not installed (${String((e as Error).message).split('\n')[0]})`;
   }
@@ -95,7 +107,7 @@ let cachedFor: string | undefined;
  * The first backend of the ladder that works (or `prefer`, when given and it works). tfjs keeps
  * one global backend per process, so the engine is chosen once per process and backend.
  */
-export function loadEngine(prefer?: BackendName): Promise<Engine> {
+export function loadEngine(prefer?: BackendName, searchFrom: string[] = []): Promise<Engine> {
   const key = prefer ?? 'auto';
   if (cached && cachedFor === key) return cached;
   cachedFor = key;
@@ -103,7 +115,7 @@ export function loadEngine(prefer?: BackendName): Promise<Engine> {
     const ladder: BackendName[] = prefer ? [prefer, ...BACKENDS.filter((b) => b !== prefer)] : [...BACKENDS];
     const skipped: string[] = [];
     for (const b of ladder) {
-      const r = b === 'tensorflow-gpu' ? await tryNode(true) : b === 'tensorflow' ? await tryNode(false) : await tryBundled(b);
+      const r = b === 'tensorflow-gpu' ? await tryNode(true, searchFrom) : b === 'tensorflow' ? await tryNode(false, searchFrom) : await tryBundled(b);
       if (typeof r !== 'string') {
         r.tf.enableProdMode();
         const why = b === 'wasm' ? 'tfjs wasm backend (SIMD, Labbook conv gradients)' : b === 'cpu' ? 'tfjs pure-JS cpu backend' : r.reason;

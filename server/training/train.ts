@@ -125,7 +125,7 @@ export async function train(store: Store, o: TrainOptions, data?: DataSplits): P
   const test = splits.test;
   const labels = trainAll.labels.length >= test.labels.length ? trainAll.labels : test.labels;
   const classes = labels.length;
-  const engine = await loadEngine(cfg.backend);
+  const engine = await loadEngine(cfg.backend, [o.workspace]);
   const tf = engine.tf;
   const model = buildModel(tf, cfg.model, trainSet.shape, classes, cfg);
   const optimizer = cfg.optimizer === 'sgd' ? tf.train.sgd(cfg.learningRate) : cfg.optimizer === 'rmsprop' ? tf.train.rmsprop(cfg.learningRate) : tf.train.adam(cfg.learningRate);

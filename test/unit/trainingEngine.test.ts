@@ -1,7 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { loadEngine } from '../../server/training/engine';
+import { loadEngine, optionalRequire } from '../../server/training/engine';
 
 /** Gradients of sum(conv2d(x, w) · r) for x and w, on one backend. */
 async function convGrads(backend: string, xs: number[], ws: number[], strides: number, pad: 'same' | 'valid', seed: number) {
@@ -84,4 +87,16 @@ describe('training engine: wasm max-pool gradient', () => {
       await tf.setBackend('wasm');
     });
   }
+});
+
+describe('training engine: finding an optional tfjs-node package', () => {
+  it("loads a package from the workspace's node_modules when Labbook has none, else says it is missing", () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'labbook-optional-'));
+    const pkg = path.join(ws, 'node_modules', '@labbook-test', 'only-in-workspace');
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: '@labbook-test/only-in-workspace', main: 'index.js' }));
+    fs.writeFileSync(path.join(pkg, 'index.js'), 'module.exports = { foundIn: __dirname };');
+    assert.throws(() => optionalRequire('@labbook-test/only-in-workspace', []), /Cannot find module/);
+    assert.equal((optionalRequire('@labbook-test/only-in-workspace', [ws]) as { foundIn: string }).foundIn, pkg);
+  });
 });
