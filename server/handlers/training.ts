@@ -195,7 +195,7 @@ export class TrainingJobs {
     const r = deploy(store, { model: p.model, threshold, force: p.force });
     // A candidate already in production records no new decision.
     const alreadyInProduction = store.deployments()[0]?.id === before;
-    return { deployed: r.deployed, model: r.model, reason: r.reason, forced: !alreadyInProduction && !!r.record?.forced, alreadyInProduction };
+    return { deployed: r.deployed, model: r.model, reason: r.reason, forced: !alreadyInProduction && !!r.record?.forced, chosen: !alreadyInProduction && !!r.record?.chosen, alreadyInProduction };
   }
 
   async rollback(): Promise<RollbackResult> {

@@ -137,6 +137,8 @@ export interface DeployResult {
   /** Why it was (or was not) deployed: the gate's verdict. */
   reason: string;
   forced: boolean;
+  /** Deployed because it was named (no gate). */
+  chosen: boolean;
   /** The candidate is the production model already (forcing changes nothing). */
   alreadyInProduction: boolean;
 }

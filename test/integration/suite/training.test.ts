@@ -5,7 +5,7 @@ import * as zlib from 'zlib';
 import * as vscode from 'vscode';
 import type { LabbookApi } from '../../../extension/api';
 import type { ShownPick } from '../../../extension/commands/models';
-import type { DeployResult, DeploymentDto, DriftResult, EvaluateModelResult, PredictFilesResult, RollbackResult, TrainEndedParams } from '../../../server/protocol/training';
+import { type DeployResult, type DeploymentDto, type DriftResult, type EvaluateModelResult, type PredictFilesResult, type RollbackResult, type TrainEndedParams, deploymentOutcome } from '../../../server/protocol/training';
 import { labbook, showRun, waitForEvent, waitForServer, workspaceRoot } from './helpers';
 
 /** UCI digits from Debian's python3-sklearn: 1,797 rows of 64 values (0–16) and a label. */
@@ -106,14 +106,15 @@ export function registerTrainingSuite(): void {
       const refused = (await vscode.commands.executeCommand<DeployResult>('labbook.deployModel', {}))!;
       assert.deepStrictEqual([refused.model, refused.deployed], ['weak@1', false]);
       assert.match(refused.reason, /^test accuracy \d+\.\d\d% is below the threshold 95\.00%$/);
+      // A model named is a model chosen: no gate.
       const deployed = (await vscode.commands.executeCommand<DeployResult>('labbook.deployModel', 'good'))!;
-      assert.deepStrictEqual([deployed.model, deployed.deployed, deployed.forced], ['good@1', true, false]);
+      assert.deepStrictEqual([deployed.model, deployed.deployed, deployed.forced, deployed.chosen], ['good@1', true, false, true]);
 
       // The refusal's notification offers to force it: press its button.
       await vscode.commands.executeCommand('notifications.clearAll');
       const forced = waitForEvent(api.models.onDidDeploy, (r) => r.forced, 'the forced deployment');
-      const worse = (await vscode.commands.executeCommand<DeployResult>('labbook.deployModel', { model: 'weak@1', threshold: 0.5 }))!;
-      assert.strictEqual(worse.deployed, false);
+      const worse = (await vscode.commands.executeCommand<DeployResult>('labbook.deployModel', { threshold: 0.5 }))!;
+      assert.deepStrictEqual([worse.model, worse.deployed], ['weak@1', false]);
       assert.match(worse.reason, /is worse than production good@1/);
       const f = await repeatUntil(forced, () => vscode.commands.executeCommand('notification.acceptPrimaryAction'), 15_000);
       assert.deepStrictEqual([f.model, f.deployed, f.forced], ['weak@1', true, true]);
@@ -122,8 +123,8 @@ export function registerTrainingSuite(): void {
       const back = await vscode.commands.executeCommand<RollbackResult>('labbook.rollbackDeployment');
       assert.deepStrictEqual(back, { model: 'good@1', from: 'weak@1' });
       const history = (await vscode.commands.executeCommand<DeploymentDto[]>('labbook.showDeployments'))!;
-      const outcomes = ['rollback good@1', 'forced weak@1', 'refused weak@1', 'deployed good@1', 'refused weak@1'];
-      assert.deepStrictEqual(history.map((d) => `${d.rollback ? 'rollback' : d.forced ? 'forced' : d.passed ? 'deployed' : 'refused'} ${d.model}`), outcomes);
+      const outcomes = ['rollback good@1', 'forced weak@1', 'refused weak@1', 'chosen good@1', 'refused weak@1'];
+      assert.deepStrictEqual(history.map((d) => `${deploymentOutcome(d)} ${d.model}`), outcomes);
       // What the user reads: the history document, newest first.
       const lines = activeText().split('\n').filter((l) => /^\d{4}-\d\d-\d\d /.test(l));
       assert.deepStrictEqual(lines.map((l) => l.split(/\s+/).slice(2, 4).reverse().join(' ')), outcomes, activeText());
