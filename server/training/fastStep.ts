@@ -234,9 +234,13 @@ export function planStages(model: LayersModel): Stage[] | string {
   const stages: Stage[] = [];
   const layers = model.layers;
   for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i] as unknown as { getClassName(): string; getConfig(): Record<string, unknown>; trainableWeights: Weight[] };
+    const layer = layers[i] as unknown as { getClassName(): string; getConfig(): Record<string, unknown>; trainableWeights: Weight[]; trainable: boolean };
     const cls = layer.getClassName();
     const c = layer.getConfig();
+    // Penalties and constraints change the gradient or the update; frozen layers the weights trained.
+    const extra = ['kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint'].find((k) => c[k] != null);
+    if (extra) return `${cls} with a ${extra}`;
+    if (!layer.trainable) return `a frozen ${cls} layer`;
     const weights = layer.trainableWeights;
     const act = String(c.activation ?? 'linear');
     const last = i === layers.length - 1;

@@ -173,6 +173,10 @@ describe('training engine: the explicit wasm training step', () => {
     const sigmoid = tf.sequential();
     sigmoid.add(tf.layers.dense({ inputShape: [10], units: 3, activation: 'sigmoid' }));
     assert.match(String(planStages(sigmoid)), /Dense with activation sigmoid as the output layer/);
+    const penalised = tf.sequential();
+    penalised.add(tf.layers.dense({ inputShape: [10], units: 3, activation: 'softmax', kernelRegularizer: tf.regularizers.l2() }));
+    assert.match(String(planStages(penalised)), /Dense with a kernelRegularizer/);
+    penalised.dispose();
     m.dispose();
     sigmoid.dispose();
   });
