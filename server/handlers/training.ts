@@ -33,7 +33,7 @@ import type {
 import { readConfigFile, resolveConfig, type TrainConfig } from '../training/config';
 import { type DataSplits, loadTrainingData } from '../training/data';
 import { findModel } from '../training/registry';
-import { evaluateInWorker, trainInWorker } from '../training/workerHost';
+import { evaluateInWorker, predictInWorker, trainInWorker } from '../training/workerHost';
 
 // Evaluation, deployment, prediction and drift live with TensorFlow.js in dist/training.js: loaded
 // by the first request that needs them.
@@ -224,8 +224,7 @@ export class TrainingJobs {
     if (!Array.isArray(p.inputs) || p.inputs.length === 0) throw new LabbookError('BAD_ARGUMENT', 'give at least one input file (CSV rows, JSON arrays, IDX images)');
     const minConfidence = p.minConfidence ?? 0.8;
     if (!(minConfidence >= 0 && minConfidence <= 1)) throw new LabbookError('BAD_ARGUMENT', `the minimum confidence must be a number from 0 to 1 (got ${p.minConfidence})`);
-    const { predict } = await lib();
-    const r = await predict(store, p.model, p.inputs.map((f) => path.resolve(this.handle.workspace!, f)), { minConfidence, probabilities: p.probabilities });
+    const r = await predictInWorker(store, this.handle.workspace!, p.model, p.inputs.map((f) => path.resolve(this.handle.workspace!, f)), { minConfidence, probabilities: p.probabilities });
     return { model: r.model, minConfidence, predictions: r.predictions.map(({ classIndex: _ci, ...rest }) => rest) };
   }
 

@@ -1,15 +1,15 @@
 /**
  * The server's worker thread for TensorFlow.js work (bundled as dist/trainWorker.js): a training
- * job or an evaluation. A step of the seed CNN keeps a thread busy for ~0.3 s, and scoring it on
- * 10,000 images for seconds; here neither holds up the server's answers to the Runs view, diffs
- * or real-time predictions. The worker opens its own connection to the store (the server sees its
+ * job, an evaluation or a batch prediction. A step of the seed CNN keeps a thread busy for ~0.3 s
+ * and scoring 10,000 images for seconds; here none of it holds up the server's answers to the
+ * Runs view, diffs or real-time predictions. The worker opens its own connection to the store (the server sees its
  * writes as it sees a CLI run's) and reports back over messages, which workerHost.ts turns into
  * the callbacks `train` takes.
  */
 import { parentPort, workerData } from 'worker_threads';
 import { LabbookError } from '../core/errors';
 import { Store } from '../store/db';
-import { evaluateModel, train } from './lib';
+import { evaluateModel, predict, train } from './lib';
 import type { FromWorker, ToWorker, WorkerJob } from './workerHost';
 
 const port = parentPort!;
@@ -23,6 +23,7 @@ port.on('message', (m: ToWorker) => {
 
 async function run(store: Store): Promise<unknown> {
   if (job.kind === 'evaluate') return evaluateModel(store, job.model, job.data);
+  if (job.kind === 'predict') return predict(store, job.model, job.inputs, job.options);
   return train(
     store,
     {

@@ -1,7 +1,7 @@
 /**
  * Runs the server's heavy TensorFlow.js work in a worker thread (worker.ts, bundled beside the
  * server as trainWorker.js): training jobs, with the same options and callbacks as calling `train`
- * directly, and evaluations (a CNN over 10,000 test images is seconds of compute). Where that file
+ * directly, evaluations and batch predictions (a CNN over 10,000 images is seconds of compute). Where that file
  * is not there (code run from a test bundle), the work runs in this thread instead. If the worker
  * dies without saying how a training job ended, its run is marked failed here, so nothing it
  * recorded is lost or left 'running'.
@@ -16,12 +16,15 @@ import type { Store } from '../store/db';
 import type { DataSplits } from './data';
 import type { Engine } from './engine';
 import { preferGpuMemoryGrowth } from './gpuEnv';
-import type { Evaluation } from './lifecycle';
+import type { Evaluation, PredictOptions, Prediction } from './lifecycle';
 import type { TrainOptions, TrainResult } from './train';
 
 type Plain = Omit<TrainOptions, 'signal' | 'onStarted' | 'onProgress' | 'onEpoch'>;
 
-export type WorkerJob = { kind: 'train'; options: Plain; data: DataSplits } | { kind: 'evaluate'; workspace: string; model: string; data?: string };
+export type WorkerJob =
+  | { kind: 'train'; options: Plain; data: DataSplits }
+  | { kind: 'evaluate'; workspace: string; model: string; data?: string }
+  | { kind: 'predict'; workspace: string; model: string; inputs: string[]; options: PredictOptions };
 export type ToWorker = { type: 'cancel' };
 export type FromWorker =
   | { type: 'started'; run: RunSummary; engine: Pick<Engine, 'backend' | 'reason' | 'gpu'> }
@@ -92,4 +95,11 @@ export function evaluateInWorker(store: Store, workspace: string, model: string,
   const file = path.join(workerDir, WORKER_FILE);
   if (!fs.existsSync(file)) return import('./lib').then(({ evaluateModel }) => evaluateModel(store, model, data));
   return runWorker<Evaluation>(file, { kind: 'evaluate', workspace, model, data });
+}
+
+/** Batch `predict` over files in a worker (every file read, decoded and classified there). */
+export function predictInWorker(store: Store, workspace: string, model: string, inputs: string[], options: PredictOptions, workerDir = __dirname): Promise<{ model: string; predictions: Prediction[] }> {
+  const file = path.join(workerDir, WORKER_FILE);
+  if (!fs.existsSync(file)) return import('./lib').then(({ predict }) => predict(store, model, inputs, options));
+  return runWorker(file, { kind: 'predict', workspace, model, inputs, options });
 }
