@@ -14,6 +14,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import type { LayersModel, Tensor, Variable } from '@tensorflow/tfjs';
 import type { OptimizerName } from './config';
 import type { Tf } from './engine';
+import { maxPoolGradPass } from './wasmKernels';
 
 type Info = tfType.TensorInfo;
 type Activation = 'relu' | 'linear';
@@ -125,54 +126,8 @@ export function registerFastStepKernels(tf: Tf): void {
       const x = b.typedArrayFromHeap(inputs.x) as Float32Array;
       const g = b.typedArrayFromHeap(inputs.dy) as Float32Array;
       const dx = b.typedArrayFromHeap(out) as Float32Array;
-      dx.fill(0);
-      const floor = attrs.relu ? 0 : -Infinity;
       const db = new Float64Array(c);
-      const row = w * c;
-      let gi = 0;
-      for (let e = 0; e < n; e++) {
-        for (let i = 0; i < oh; i++) {
-          const top = (e * h + i * kh) * row;
-          for (let j = 0; j < ow; j++) {
-            const corner = top + j * kw * c;
-            for (let ch = 0; ch < c; ch++, gi++) {
-              let best = corner + ch;
-              let value = x[best];
-              if (kh === 2 && kw === 2) {
-                const a1 = best + c;
-                const a2 = best + row;
-                const a3 = a2 + c;
-                if (x[a1] > value) {
-                  value = x[a1];
-                  best = a1;
-                }
-                if (x[a2] > value) {
-                  value = x[a2];
-                  best = a2;
-                }
-                if (x[a3] > value) {
-                  value = x[a3];
-                  best = a3;
-                }
-              } else {
-                for (let u = 0; u < kh; u++) {
-                  for (let v = 0; v < kw; v++) {
-                    const at = corner + u * row + v * c + ch;
-                    if (x[at] > value) {
-                      value = x[at];
-                      best = at;
-                    }
-                  }
-                }
-              }
-              if (value > floor) {
-                dx[best] = g[gi];
-                db[ch] += g[gi];
-              }
-            }
-          }
-        }
-      }
+      maxPoolGradPass(x, g, dx, [n, h, w, c], [kh, kw], [oh, ow], attrs.relu ? 0 : -Infinity, db);
       (b.typedArrayFromHeap(sums) as Float32Array).set(db);
       return [out, sums];
     }) as never,

@@ -170,31 +170,7 @@ export function registerWasmConvGradients(tf: Tf): void {
     const x = backend.typedArrayFromHeap(input) as Float32Array;
     const g = backend.typedArrayFromHeap(dy) as Float32Array;
     const dx = backend.typedArrayFromHeap(out) as Float32Array;
-    dx.fill(0);
-    const rowStride = w * c;
-    for (let n = 0; n < b; n++) {
-      const base = n * h * rowStride;
-      for (let i = 0; i < oh; i++) {
-        for (let j = 0; j < ow; j++) {
-          const corner = base + i * kh * rowStride + j * kw * c;
-          const gi = ((n * oh + i) * ow + j) * c;
-          for (let ch = 0; ch < c; ch++) {
-            let best = corner + ch;
-            let bestValue = x[best];
-            for (let u = 0; u < kh; u++) {
-              for (let v = 0; v < kw; v++) {
-                const at = corner + u * rowStride + v * c + ch;
-                if (x[at] > bestValue) {
-                  bestValue = x[at];
-                  best = at;
-                }
-              }
-            }
-            dx[best] += g[gi + ch];
-          }
-        }
-      }
-    }
+    maxPoolGradPass(x, g, dx, [b, h, w, c], [kh, kw], [oh, ow]);
     return out;
   };
 
@@ -235,4 +211,61 @@ export function registerWasmConvGradients(tf: Tf): void {
   tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: backpropFilter as never });
   if (stockBackpropInput !== undefined) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
   tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: backpropInput as never });
+}
+
+/**
+ * One pass of the max-pool gradient for windows that tile the input (pool size = stride, no
+ * padding): each window's dy goes to its first maximum, as tfjs's cpu backend does. Windows whose
+ * maximum is not above `floor` pass nothing (floor 0 applies the gradient of a ReLU below the
+ * pool); `sums` receives what passed, summed per channel (the bias gradient of the layer below).
+ * Rows and columns the windows do not cover get 0.
+ */
+export function maxPoolGradPass(x: Float32Array, dy: Float32Array, dx: Float32Array, [n, h, w, c]: number[], [kh, kw]: number[], [oh, ow]: number[], floor = -Infinity, sums?: Float64Array): void {
+  dx.fill(0);
+  const row = w * c;
+  let gi = 0;
+  for (let e = 0; e < n; e++) {
+    for (let i = 0; i < oh; i++) {
+      const top = (e * h + i * kh) * row;
+      for (let j = 0; j < ow; j++) {
+        const corner = top + j * kw * c;
+        for (let ch = 0; ch < c; ch++, gi++) {
+          let best = corner + ch;
+          let value = x[best];
+          if (kh === 2 && kw === 2) {
+            // The CNNs' 2×2 pools, unrolled.
+            const a1 = best + c;
+            const a2 = best + row;
+            const a3 = a2 + c;
+            if (x[a1] > value) {
+              value = x[a1];
+              best = a1;
+            }
+            if (x[a2] > value) {
+              value = x[a2];
+              best = a2;
+            }
+            if (x[a3] > value) {
+              value = x[a3];
+              best = a3;
+            }
+          } else {
+            for (let u = 0; u < kh; u++) {
+              for (let v = 0; v < kw; v++) {
+                const at = corner + u * row + v * c + ch;
+                if (x[at] > value) {
+                  value = x[at];
+                  best = at;
+                }
+              }
+            }
+          }
+          if (value > floor) {
+            dx[best] = dy[gi];
+            if (sums) sums[ch] += dy[gi];
+          }
+        }
+      }
+    }
+  }
 }
