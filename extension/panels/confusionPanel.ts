@@ -9,6 +9,7 @@ import type { ConfusionToHost, HostToConfusion } from '../../webview/protocol/me
 import type { ServerClient } from '../client/serverClient';
 import { ViewIds } from '../commands/ids';
 import type { Log } from '../util/log';
+import { RunPanels } from './runPanels';
 import { WebviewHost, pngBytes, saveExport } from './webviewHost';
 
 export interface ConfusionRendered {
@@ -17,37 +18,16 @@ export interface ConfusionRendered {
   mode: string;
 }
 
-export class ConfusionPanels implements vscode.Disposable {
-  private readonly panels = new Map<string, { panel: vscode.WebviewPanel; host: WebviewHost<HostToConfusion, ConfusionToHost> }>();
-  private readonly disposables: vscode.Disposable[] = [];
+export class ConfusionPanels extends RunPanels<{ panel: vscode.WebviewPanel; host: WebviewHost<HostToConfusion, ConfusionToHost> }> {
   private readonly renderedEmitter = new vscode.EventEmitter<ConfusionRendered>();
   readonly onDidRender = this.renderedEmitter.event;
 
   constructor(
-    private readonly extensionUri: vscode.Uri,
+    extensionUri: vscode.Uri,
     private readonly client: ServerClient,
     private readonly log: Log,
   ) {
-    this.disposables.push(
-      vscode.window.registerWebviewPanelSerializer(ViewIds.confusionPanel, {
-        deserializeWebviewPanel: async (panel, state: unknown) => {
-          const id = (state as { runId?: string } | undefined)?.runId;
-          if (id) this.attach(panel, id);
-          else panel.dispose();
-        },
-      }),
-    );
-  }
-
-  /** Opens (or reveals) the view for a run. */
-  show(runId: string): void {
-    const open = this.panels.get(runId);
-    if (open) {
-      open.panel.reveal();
-      return;
-    }
-    const panel = vscode.window.createWebviewPanel(ViewIds.confusionPanel, `Confusion matrix · ${runId}`, vscode.ViewColumn.Active, { enableScripts: true });
-    this.attach(panel, runId);
+    super(ViewIds.confusionPanel, (runId) => `Confusion matrix · ${runId}`, extensionUri);
   }
 
   /** Runs that carry an evaluation, for the command's picker. */
@@ -55,14 +35,12 @@ export class ConfusionPanels implements vscode.Disposable {
     return this.client.request(EvaluatedRunsRequest);
   }
 
-  dispose(): void {
-    for (const p of this.panels.values()) p.panel.dispose();
-    for (const d of this.disposables) d.dispose();
+  override dispose(): void {
+    super.dispose();
     this.renderedEmitter.dispose();
   }
 
-  private attach(panel: vscode.WebviewPanel, runId: string): void {
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'labbook.svg');
+  protected attach(panel: vscode.WebviewPanel, runId: string): void {
     const host: WebviewHost<HostToConfusion, ConfusionToHost> = new WebviewHost<HostToConfusion, ConfusionToHost>(
       panel.webview,
       this.extensionUri,

@@ -10,6 +10,7 @@ import type { HostToLive, LiveToHost } from '../../webview/protocol/messages';
 import type { ServerClient } from '../client/serverClient';
 import { ViewIds } from '../commands/ids';
 import type { Log } from '../util/log';
+import { RunPanels } from './runPanels';
 import { WebviewHost } from './webviewHost';
 
 const POLL_MS = 500;
@@ -24,36 +25,16 @@ interface Live {
   started: boolean;
 }
 
-export class LivePanels implements vscode.Disposable {
-  private readonly panels = new Map<string, Live>();
-  private readonly disposables: vscode.Disposable[] = [];
+export class LivePanels extends RunPanels<Live> {
   private readonly renderedEmitter = new vscode.EventEmitter<{ runId: string; points: number }>();
   readonly onDidRender = this.renderedEmitter.event;
 
   constructor(
-    private readonly extensionUri: vscode.Uri,
+    extensionUri: vscode.Uri,
     private readonly client: ServerClient,
     private readonly log: Log,
   ) {
-    this.disposables.push(
-      vscode.window.registerWebviewPanelSerializer(ViewIds.livePanel, {
-        deserializeWebviewPanel: async (panel, state: unknown) => {
-          const id = (state as { runId?: string } | undefined)?.runId;
-          if (id) this.attach(panel, id);
-          else panel.dispose();
-        },
-      }),
-    );
-  }
-
-  show(runId: string): void {
-    const open = this.panels.get(runId);
-    if (open) {
-      open.panel.reveal();
-      return;
-    }
-    const panel = vscode.window.createWebviewPanel(ViewIds.livePanel, `Live · ${runId}`, vscode.ViewColumn.Active, { enableScripts: true });
-    this.attach(panel, runId);
+    super(ViewIds.livePanel, (runId) => `Live · ${runId}`, extensionUri);
   }
 
   /** The server said runs changed: poll the open views now instead of at their next tick. */
@@ -61,14 +42,12 @@ export class LivePanels implements vscode.Disposable {
     for (const [id, l] of this.panels) if (!l.ended) void this.poll(id, l);
   }
 
-  dispose(): void {
-    for (const l of this.panels.values()) l.panel.dispose();
-    for (const d of this.disposables) d.dispose();
+  override dispose(): void {
+    super.dispose();
     this.renderedEmitter.dispose();
   }
 
-  private attach(panel: vscode.WebviewPanel, runId: string): void {
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'labbook.svg');
+  protected attach(panel: vscode.WebviewPanel, runId: string): void {
     const live: Live = { panel, since: {}, timer: undefined, busy: false, ended: false, started: false, host: undefined as unknown as Live['host'] };
     live.host = new WebviewHost<HostToLive, LiveToHost>(panel.webview, this.extensionUri, { bundle: 'live', title: 'Live training', onMessage: (m) => this.onMessage(runId, live, m) }, this.log);
     this.panels.set(runId, live);
