@@ -9,7 +9,7 @@ import type { ChartDataset } from 'chart.js';
 import { lttbIndexes, smooth } from '../../server/core/downsample';
 import type { CompareData, CompareOptions, CompareRun, CompareToHost, HostToCompare } from '../protocol/messages';
 import { Chart, themeCharts } from '../shared/charts';
-import { button, checkbox, el, fmt, section, select, toCsv } from '../shared/dom';
+import { button, checkbox, el, fmt, pngOnThemeBackground, section, select, toCsv } from '../shared/dom';
 import { colorAt, foreground, gridColor, muted, withAlpha } from '../shared/theme';
 import { vscodeApi } from '../shared/vscodeApi';
 
@@ -576,15 +576,7 @@ function renderParallel(data: CompareData): void {
 }
 
 function exportPng(canvas: HTMLCanvasElement, name: string): void {
-  // Charts are drawn on a transparent canvas: give the export the theme's background.
-  const out = document.createElement('canvas');
-  out.width = canvas.width;
-  out.height = canvas.height;
-  const ctx = out.getContext('2d')!;
-  ctx.fillStyle = getComputedStyle(document.body).backgroundColor || '#1e1e1e';
-  ctx.fillRect(0, 0, out.width, out.height);
-  ctx.drawImage(canvas, 0, 0);
-  api.postMessage({ type: 'compare/exportPng', name, dataUrl: out.toDataURL('image/png') });
+  api.postMessage({ type: 'compare/exportPng', name, dataUrl: pngOnThemeBackground(canvas) });
 }
 
 window.addEventListener('message', (event: MessageEvent<HostToCompare>) => {

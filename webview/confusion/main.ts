@@ -7,7 +7,7 @@
 import type { ConfusionToHost, EvaluationDto, HostToConfusion } from '../protocol/messages';
 import type { EvaluatedRun, EvaluationEpoch, MisclassifiedExample } from '../../server/protocol/views';
 import { Chart, themeCharts } from '../shared/charts';
-import { button, el, fmt, section, select, toCsv } from '../shared/dom';
+import { button, el, fmt, pngOnThemeBackground, section, select, toCsv } from '../shared/dom';
 import { palette, withAlpha } from '../shared/theme';
 import { vscodeApi } from '../shared/vscodeApi';
 
@@ -295,14 +295,7 @@ function signed(v: number, digits: number): string {
 }
 
 function exportPng(canvas: HTMLCanvasElement, name: string): void {
-  const out = document.createElement('canvas');
-  out.width = canvas.width;
-  out.height = canvas.height;
-  const ctx = out.getContext('2d')!;
-  ctx.fillStyle = getComputedStyle(document.body).backgroundColor || '#1e1e1e';
-  ctx.fillRect(0, 0, out.width, out.height);
-  ctx.drawImage(canvas, 0, 0);
-  api.postMessage({ type: 'confusion/exportPng', name, dataUrl: out.toDataURL('image/png') });
+  api.postMessage({ type: 'confusion/exportPng', name, dataUrl: pngOnThemeBackground(canvas) });
 }
 
 window.addEventListener('message', (event: MessageEvent<HostToConfusion>) => {

@@ -75,3 +75,18 @@ export function formatSeconds(s: number): string {
   if (m < 60) return `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
+
+/**
+ * A chart canvas as a PNG data URL on the theme's background (charts are drawn on a transparent
+ * canvas, which an image viewer would show on white or a checkerboard).
+ */
+export function pngOnThemeBackground(canvas: HTMLCanvasElement): string {
+  const out = document.createElement('canvas');
+  out.width = canvas.width;
+  out.height = canvas.height;
+  const ctx = out.getContext('2d')!;
+  ctx.fillStyle = getComputedStyle(document.body).backgroundColor || '#1e1e1e';
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.drawImage(canvas, 0, 0);
+  return out.toDataURL('image/png');
+}
