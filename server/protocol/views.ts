@@ -2,7 +2,7 @@
  * Data the views get from the server: run comparison, evaluations (confusion matrices) and live
  * progress. Plain JSON only, shared by server, extension and webviews (types only).
  */
-import type { MetricSeries, RunKind, RunStatus, RunSummary } from './dto';
+import type { MetricSeries, RunStatus, RunSummary } from './dto';
 
 /** Whether smaller or larger values of a metric are better. */
 export type MetricDirection = 'min' | 'max';
@@ -28,14 +28,7 @@ export interface CompareMetric {
   count: number;
 }
 
-export interface CompareRun {
-  id: string;
-  name: string;
-  kind: RunKind;
-  status: RunStatus;
-  experiment: string | null;
-  startedAt: string;
-  durationS: number;
+export interface CompareRun extends Pick<RunSummary, 'id' | 'name' | 'kind' | 'status' | 'experiment' | 'startedAt' | 'durationS'> {
   tags: string[];
   params: Record<string, string>;
   metrics: CompareMetric[];
