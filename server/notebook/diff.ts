@@ -45,13 +45,6 @@ export function diffNotebooks(a: NbModel, b: NbModel, options: DiffOptions = {})
   const withOutputs = options.outputs !== false;
   const match = matchCells(a.cells, b.cells);
   const inPlace = longestIncreasing(match.pairs);
-  const normA = new Map<number, ViewOutput[]>();
-  const normB = new Map<number, ViewOutput[]>();
-  const outputsOf = (side: Map<number, ViewOutput[]>, c: NbCell) => {
-    let v = side.get(c.index);
-    if (!v) side.set(c.index, (v = normalizeOutputs(c.outputs)));
-    return v;
-  };
 
   const entries: { pos: number; tie: number; cell: CellDiff }[] = [];
   // Where an A cell sits in B's order: after the B position of the nearest in-place cell before it.
@@ -67,7 +60,7 @@ export function diffNotebooks(a: NbModel, b: NbModel, options: DiffOptions = {})
   for (const [i, j] of match.pairs) {
     const ca = a.cells[i];
     const cb = b.cells[j];
-    const d = compareCells(ca, cb, withOutputs ? outputsOf(normA, ca) : [], withOutputs ? outputsOf(normB, cb) : []);
+    const d = compareCells(ca, cb, withOutputs ? normalizeOutputs(ca.outputs) : [], withOutputs ? normalizeOutputs(cb.outputs) : []);
     d.matchedBy = match.how.get(i);
     const visible = d.sourceChanged || d.outputsChanged || !!d.typeChanged || (options.metadata && d.metadataChanged) || (options.execCounts && d.execCountChanged);
     d.op = !inPlace.has(i) ? 'moved' : visible ? 'modified' : 'unchanged';

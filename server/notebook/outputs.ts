@@ -24,8 +24,16 @@ const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 
 export const stripAnsi = (s: string) => (s.includes('\u001b') ? s.replace(ANSI, '') : s);
 
-/** Merges consecutive stream outputs of the same stream and maps every output to kind + MIME data. */
+/** normalizeOutputs' answers per parsed cell: the engine and the view model both ask for them. */
+const normalized = new WeakMap<NbOutput[], ViewOutput[]>();
+
+/**
+ * Merges consecutive stream outputs of the same stream and maps every output to kind + MIME data.
+ * Computed once per outputs array (a parsed notebook does not change); callers must not mutate it.
+ */
 export function normalizeOutputs(outputs: NbOutput[]): ViewOutput[] {
+  const known = normalized.get(outputs);
+  if (known) return known;
   const out: ViewOutput[] = [];
   for (const o of outputs) {
     if (o.type === 'stream') {
@@ -40,6 +48,7 @@ export function normalizeOutputs(outputs: NbOutput[]): ViewOutput[] {
       out.push({ kind: o.type === 'update_display_data' ? 'display_data' : o.type, data: { ...(o.data ?? {}) } });
     }
   }
+  normalized.set(outputs, out);
   return out;
 }
 
